@@ -1,0 +1,38 @@
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The row asked for does not exist (or is not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken, e.g. an email address already in use.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database URL names a backend Rampart does not support.
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB"
+    )]
+    UnsupportedUrl(String),
+    /// This operation only exists on one backend.
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value no longer parses (e.g. an unknown role name).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Maps unique-constraint violations to [`StoreError::Conflict`].
+    pub(crate) fn from_insert(err: sqlx::Error, what: &str) -> StoreError {
+        if let sqlx::Error::Database(db) = &err {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(what.to_owned());
+            }
+        }
+        StoreError::Database(err)
+    }
+}

@@ -1,0 +1,414 @@
+use crate::{Result, Store, StoreError};
+use rampart_core::{FindingStatus, NewFinding, Severity, UnixMillis};
+use sqlx::AssertSqlSafe;
+
+/// A stored finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub id: i64,
+    pub source: String,
+    pub title: String,
+    pub severity: Severity,
+    pub cvss_vector: Option<String>,
+    pub cwe: Option<i64>,
+    pub asset: Option<String>,
+    pub location: Option<String>,
+    pub rule_id: Option<String>,
+    pub description: Option<String>,
+    pub fingerprint: String,
+    pub status: FindingStatus,
+    pub assignee_id: Option<i64>,
+    pub assignee_email: Option<String>,
+    pub first_seen: UnixMillis,
+    pub last_seen: UnixMillis,
+    pub occurrences: i64,
+    pub updated_at: UnixMillis,
+}
+
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    id: i64,
+    source: String,
+    title: String,
+    severity: String,
+    cvss_vector: Option<String>,
+    cwe: Option<i64>,
+    asset: Option<String>,
+    location: Option<String>,
+    rule_id: Option<String>,
+    description: Option<String>,
+    fingerprint: String,
+    status: String,
+    assignee_id: Option<i64>,
+    assignee_email: Option<String>,
+    first_seen: i64,
+    last_seen: i64,
+    occurrences: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<FindingRow> for Finding {
+    type Error = StoreError;
+    fn try_from(r: FindingRow) -> Result<Finding> {
+        Ok(Finding {
+            id: r.id,
+            source: r.source,
+            title: r.title,
+            severity: r
+                .severity
+                .parse()
+                .map_err(|e: rampart_core::UnknownSeverity| StoreError::Corrupt(e.to_string()))?,
+            cvss_vector: r.cvss_vector,
+            cwe: r.cwe,
+            asset: r.asset,
+            location: r.location,
+            rule_id: r.rule_id,
+            description: r.description,
+            fingerprint: r.fingerprint,
+            status: r
+                .status
+                .parse()
+                .map_err(|e: rampart_core::UnknownStatus| StoreError::Corrupt(e.to_string()))?,
+            assignee_id: r.assignee_id,
+            assignee_email: r.assignee_email,
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+            occurrences: r.occurrences,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+const SELECT_FINDING: &str = "SELECT f.id, f.source, f.title, f.severity, f.cvss_vector, f.cwe, f.asset, \
+     f.location, f.rule_id, f.description, f.fingerprint, f.status, f.assignee_id, \
+     u.email AS assignee_email, f.first_seen, f.last_seen, f.occurrences, f.updated_at \
+     FROM findings f LEFT JOIN users u ON u.id = f.assignee_id";
+
+/// Whose findings to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    User(i64),
+    Unassigned,
+}
+
+/// How to order a findings list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FindingSort {
+    /// Most recently seen first (the default: what is happening now).
+    #[default]
+    LastSeen,
+    /// Worst first, then most recently seen.
+    Severity,
+    /// Newest findings first.
+    FirstSeen,
+    /// Most often seen first.
+    Occurrences,
+}
+
+impl FindingSort {
+    pub fn parse(s: &str) -> Option<FindingSort> {
+        match s {
+            "last_seen" => Some(FindingSort::LastSeen),
+            "severity" => Some(FindingSort::Severity),
+            "first_seen" => Some(FindingSort::FirstSeen),
+            "occurrences" => Some(FindingSort::Occurrences),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingSort::LastSeen => "last_seen",
+            FindingSort::Severity => "severity",
+            FindingSort::FirstSeen => "first_seen",
+            FindingSort::Occurrences => "occurrences",
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            FindingSort::LastSeen => "f.last_seen DESC, f.id DESC",
+            FindingSort::Severity => "f.severity_rank ASC, f.last_seen DESC, f.id DESC",
+            FindingSort::FirstSeen => "f.first_seen DESC, f.id DESC",
+            FindingSort::Occurrences => "f.occurrences DESC, f.id DESC",
+        }
+    }
+}
+
+/// Filters for the findings list; every field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    pub source: Option<String>,
+    pub severity: Option<Severity>,
+    pub status: Option<FindingStatus>,
+    pub asset: Option<String>,
+    pub assignee: Option<AssigneeFilter>,
+    /// Case-insensitive substring of the title.
+    pub text: Option<String>,
+    /// Authorisation, not a user choice: when set, only findings assigned
+    /// to this user exist for the query (engineers).
+    pub restrict_to_assignee: Option<i64>,
+    pub sort: FindingSort,
+}
+
+/// One page of findings and the total that matched.
+#[derive(Debug, Clone)]
+pub struct FindingPage {
+    pub items: Vec<Finding>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl FindingPage {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// What an ingestion did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestSummary {
+    /// Findings seen for the first time.
+    pub created: u64,
+    /// Findings already known, whose last-seen time and count were updated.
+    pub updated: u64,
+    /// The id of each finding, in the order given.
+    pub ids: Vec<i64>,
+}
+
+/// Findings per status, for dashboards and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: i64,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl FindingFilter {
+    /// Builds the WHERE clause. Only placeholders are interpolated into the
+    /// SQL; every value is bound.
+    fn where_clause(&self) -> (String, Vec<Bind>) {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<Bind> = Vec::new();
+        let push = |clause: &str, b: Bind, binds: &mut Vec<Bind>, clauses: &mut Vec<String>| {
+            binds.push(b);
+            clauses.push(clause.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(s) = &self.source {
+            push("f.source = ?", Bind::Text(s.clone()), &mut binds, &mut clauses);
+        }
+        if let Some(s) = self.severity {
+            push("f.severity_rank = ?", Bind::Int(s.rank()), &mut binds, &mut clauses);
+        }
+        if let Some(s) = self.status {
+            push("f.status = ?", Bind::Text(s.as_str().to_owned()), &mut binds, &mut clauses);
+        }
+        if let Some(a) = &self.asset {
+            push("f.asset = ?", Bind::Text(a.clone()), &mut binds, &mut clauses);
+        }
+        match self.assignee {
+            Some(AssigneeFilter::User(id)) => push("f.assignee_id = ?", Bind::Int(id), &mut binds, &mut clauses),
+            Some(AssigneeFilter::Unassigned) => clauses.push("f.assignee_id IS NULL".into()),
+            None => {}
+        }
+        if let Some(t) = self.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            push(
+                "LOWER(f.title) LIKE ? ESCAPE '\\'",
+                Bind::Text(escape_like(t.trim())),
+                &mut binds,
+                &mut clauses,
+            );
+        }
+        if let Some(uid) = self.restrict_to_assignee {
+            push("f.assignee_id = ?", Bind::Int(uid), &mut binds, &mut clauses);
+        }
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        (sql, binds)
+    }
+}
+
+impl Store {
+    /// Records a batch of findings in one transaction. A fingerprint already
+    /// known updates that finding (last seen, occurrences, latest wording and
+    /// severity; a resolved finding reopens) instead of adding a row. Either
+    /// the whole batch is stored or none of it.
+    pub async fn ingest_findings(&self, batch: &[NewFinding], now: UnixMillis) -> Result<IngestSummary> {
+        let _g = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let mut summary = IngestSummary::default();
+        for f in batch {
+            let (id, occurrences): (i64, i64) = sqlx::query_as(
+                "INSERT INTO findings (source, title, severity, severity_rank, cvss_vector, cwe, asset, \
+                 location, rule_id, description, fingerprint, status, first_seen, last_seen, occurrences, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, 1, $12) \
+                 ON CONFLICT (fingerprint) DO UPDATE SET \
+                   title = excluded.title, severity = excluded.severity, severity_rank = excluded.severity_rank, \
+                   cvss_vector = COALESCE(excluded.cvss_vector, findings.cvss_vector), \
+                   cwe = COALESCE(excluded.cwe, findings.cwe), \
+                   description = COALESCE(excluded.description, findings.description), \
+                   last_seen = CASE WHEN excluded.last_seen > findings.last_seen THEN excluded.last_seen ELSE findings.last_seen END, \
+                   occurrences = findings.occurrences + 1, \
+                   status = CASE WHEN findings.status IN ('resolved', 'verified') THEN 'open' ELSE findings.status END, \
+                   updated_at = excluded.updated_at \
+                 RETURNING id, occurrences",
+            )
+            .bind(f.source.as_str().to_owned())
+            .bind(f.title.trim().to_owned())
+            .bind(f.severity.as_str())
+            .bind(f.severity.rank())
+            .bind(f.cvss_vector.clone())
+            .bind(f.cwe.map(i64::from))
+            .bind(f.asset.clone())
+            .bind(f.location.clone())
+            .bind(f.rule_id.clone())
+            .bind(f.description.clone())
+            .bind(f.fingerprint.clone())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            if occurrences == 1 {
+                summary.created += 1;
+            } else {
+                summary.updated += 1;
+            }
+            summary.ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    pub async fn finding(&self, id: i64) -> Result<Finding> {
+        let sql = format!("{SELECT_FINDING} WHERE f.id = $1");
+        let row: Option<FindingRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// One page (1-based) of findings matching `filter`.
+    pub async fn list_findings(&self, filter: &FindingFilter, page: i64, per_page: i64) -> Result<FindingPage> {
+        let per_page = per_page.clamp(1, 500);
+        let page = page.max(1);
+        let (where_sql, binds) = filter.where_clause();
+
+        let count_sql = format!("SELECT COUNT(*) FROM findings f{where_sql}");
+        let mut count_q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
+        for b in &binds {
+            count_q = match b {
+                Bind::Int(i) => count_q.bind(*i),
+                Bind::Text(t) => count_q.bind(t.clone()),
+            };
+        }
+        let (total,) = count_q.fetch_one(&self.pool).await?;
+
+        let n = binds.len();
+        let list_sql = format!(
+            "{SELECT_FINDING}{where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
+            filter.sort.order_by(),
+            n + 1,
+            n + 2
+        );
+        let mut q = sqlx::query_as::<_, FindingRow>(AssertSqlSafe(list_sql));
+        for b in &binds {
+            q = match b {
+                Bind::Int(i) => q.bind(*i),
+                Bind::Text(t) => q.bind(t.clone()),
+            };
+        }
+        let rows = q
+            .bind(per_page)
+            .bind((page - 1).saturating_mul(per_page))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(FindingPage {
+            items: rows.into_iter().map(Finding::try_from).collect::<Result<_>>()?,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// Sets a finding's status; returns the previous one.
+    pub async fn set_finding_status(&self, id: i64, status: FindingStatus, now: UnixMillis) -> Result<FindingStatus> {
+        let _g = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let prev: Option<(String,)> = sqlx::query_as("SELECT status FROM findings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let prev = prev.ok_or(StoreError::NotFound)?.0;
+        sqlx::query("UPDATE findings SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        prev.parse()
+            .map_err(|e: rampart_core::UnknownStatus| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Assigns a finding to a staff member, or unassigns it with `None`.
+    pub async fn assign_finding(&self, id: i64, assignee: Option<i64>, now: UnixMillis) -> Result<()> {
+        let _g = self.write_guard().await;
+        let r = sqlx::query("UPDATE findings SET assignee_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(assignee)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    StoreError::Conflict("no such user".into())
+                }
+                _ => StoreError::Database(e),
+            })?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Distinct sources present, for filter menus.
+    pub async fn finding_sources(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT source FROM findings ORDER BY source")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    pub async fn finding_status_counts(&self) -> Result<Vec<StatusCount>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM findings GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect())
+    }
+}

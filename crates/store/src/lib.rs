@@ -1,0 +1,39 @@
+//! Persistence for Rampart, on embedded SQLite or on PostgreSQL.
+//!
+//! One [`Store`] type serves both backends through sqlx's `Any` driver: the
+//! application is compiled once and the database is chosen at run time from
+//! the URL (`sqlite://…` or `postgres://…`). Each backend has its own
+//! migrations (same version numbers, dialect-specific DDL); queries are
+//! written in the SQL both understand (`$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`). Timestamps are Unix milliseconds in 64-bit integers.
+//!
+//! Callers pass the current time in (`now`) instead of the store reading a
+//! clock, so expiry and ordering are testable without sleeping.
+
+mod audit;
+mod connect;
+mod error;
+mod findings;
+mod links;
+mod migrations;
+mod sessions;
+mod tokens;
+mod users;
+
+pub use audit::{AuditEntry, AuditPage, NewAuditEntry};
+pub use connect::{Backend, Store};
+pub use error::StoreError;
+pub use findings::{
+    AssigneeFilter, Finding, FindingFilter, FindingPage, FindingSort, IngestSummary, StatusCount,
+};
+pub use links::{LinkPurpose, OneTimeLink};
+pub use migrations::MIGRATION_VERSIONS;
+pub use sessions::{Session, SessionWithUser};
+pub use tokens::{ApiToken, ApiTokenWithOwner};
+pub use users::{LoginFailure, User};
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

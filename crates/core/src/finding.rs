@@ -469,7 +469,7 @@ mod tests {
         }
 
         #[test]
-        fn fingerprints_are_hex_and_distinguish_split_points(a in "[a-z]{0,8}", b in "[a-z]{0,8}") {
+        fn fingerprints_are_hex_and_distinguish_split_points(a in "[a-z]{0,8}", b in "[a-z]{1,8}") {
             let one = fingerprint_of("s", Some(&format!("{a}{b}")), None, None, "t");
             prop_assert_eq!(one.len(), 64);
             let split = fingerprint_of("s", Some(&a), Some(&b), None, "t");

@@ -51,7 +51,8 @@ impl PasswordHasher {
         use argon2::password_hash::PasswordHasher as _;
         let mut salt_bytes = [0u8; 16];
         getrandom::fill(&mut salt_bytes).map_err(|e| AuthError::Random(e.to_string()))?;
-        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| AuthError::Hash(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt_bytes).map_err(|e| AuthError::Hash(e.to_string()))?;
         self.argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -116,7 +117,7 @@ pub fn check_password_policy(password: &str) -> Result<(), PasswordPolicyError> 
         return Err(PasswordPolicyError::TooLong);
     }
     let lower = password.to_lowercase();
-    if COMMON.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == lower.chars().next()) {
+    if COMMON.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c)) {
         return Err(PasswordPolicyError::TooCommon);
     }
     Ok(())
@@ -153,7 +154,10 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert_eq!(check_password_policy("short"), Err(PasswordPolicyError::TooShort));
+        assert_eq!(
+            check_password_policy("short"),
+            Err(PasswordPolicyError::TooShort)
+        );
         assert_eq!(
             check_password_policy("aaaaaaaaaaaaaaa"),
             Err(PasswordPolicyError::TooCommon)

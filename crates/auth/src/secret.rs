@@ -86,7 +86,10 @@ mod tests {
     fn recovery_codes_normalise() {
         let c = new_recovery_code().unwrap();
         assert_eq!(c.len(), 11);
-        assert_eq!(normalise_recovery_code(&c.to_uppercase().replace('-', " ")), c.replace('-', ""));
+        assert_eq!(
+            normalise_recovery_code(&c.to_uppercase().replace('-', " ")),
+            c.replace('-', "")
+        );
     }
 
     #[test]

@@ -84,7 +84,10 @@ mod tests {
         let s = Totp::generate_secret().unwrap();
         let t = Totp::new(&s, "Rampart", "admin@example.com").unwrap();
         let uri = t.otpauth_uri();
-        assert!(uri.starts_with("otpauth://totp/Rampart:admin%40example.com?"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Rampart:admin%40example.com?"),
+            "{uri}"
+        );
         assert!(uri.contains("issuer=Rampart"));
     }
 }

@@ -8,9 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A person's role. Ordered from most to least trusted.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Configures programmes and users; can do everything.

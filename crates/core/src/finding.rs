@@ -73,9 +73,7 @@ impl fmt::Display for Source {
 }
 
 /// Where a finding is in its life, from first sighting to a verified fix.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingStatus {
     Open,
@@ -265,13 +263,13 @@ impl NewFinding {
                 ));
             }
         }
-        if let Some(cwe) = self.cwe {
-            if cwe == 0 || cwe > 100_000 {
-                return Err(FindingValidationError::new(
-                    "cwe",
-                    "must be a CWE number such as 79 (without the \"CWE-\" prefix)",
-                ));
-            }
+        if let Some(cwe) = self.cwe
+            && (cwe == 0 || cwe > 100_000)
+        {
+            return Err(FindingValidationError::new(
+                "cwe",
+                "must be a CWE number such as 79 (without the \"CWE-\" prefix)",
+            ));
         }
         let fp = &self.fingerprint;
         if fp.is_empty()

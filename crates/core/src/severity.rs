@@ -5,7 +5,17 @@ use std::str::FromStr;
 /// How bad a finding is. The order of the variants is the order of urgency
 /// (`Critical` sorts first), so `Ord` can be used for "worst first" lists.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -110,9 +120,22 @@ mod tests {
 
     #[test]
     fn worst_sorts_first() {
-        let mut v = vec![Severity::Low, Severity::Critical, Severity::Info, Severity::High];
+        let mut v = vec![
+            Severity::Low,
+            Severity::Critical,
+            Severity::Info,
+            Severity::High,
+        ];
         v.sort();
-        assert_eq!(v, [Severity::Critical, Severity::High, Severity::Low, Severity::Info]);
+        assert_eq!(
+            v,
+            [
+                Severity::Critical,
+                Severity::High,
+                Severity::Low,
+                Severity::Info
+            ]
+        );
     }
 
     #[test]

@@ -68,7 +68,12 @@ pub fn read_findings(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<NewFinding>
                 format!("SARIF version {v:?} is not supported; send SARIF 2.1.0"),
             ));
         }
-        None => return Err(SarifError::new("version", "missing; SARIF 2.1.0 logs say \"version\": \"2.1.0\"")),
+        None => {
+            return Err(SarifError::new(
+                "version",
+                "missing; SARIF 2.1.0 logs say \"version\": \"2.1.0\"",
+            ));
+        }
     }
     let runs = root
         .get("runs")
@@ -113,7 +118,14 @@ pub fn read_findings(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<NewFinding>
         }
         for (i, result) in results.iter().enumerate() {
             let path = format!("{rpath}.results[{i}]");
-            out.push(read_result(result, &path, tool, &rules, asset.as_deref(), source)?);
+            out.push(read_result(
+                result,
+                &path,
+                tool,
+                &rules,
+                asset.as_deref(),
+                source,
+            )?);
         }
     }
     Ok(out)
@@ -134,10 +146,10 @@ impl<'a> Rules<'a> {
     }
 
     fn find(&self, id: Option<&str>, index: Option<u64>) -> Option<&'a Map<String, Value>> {
-        if let Some(i) = index {
-            if let Some(r) = self.list.get(i as usize) {
-                return Some(r);
-            }
+        if let Some(i) = index
+            && let Some(r) = self.list.get(i as usize)
+        {
+            return Some(r);
         }
         let id = id?;
         self.list
@@ -167,19 +179,26 @@ fn read_result(
     let result = result
         .as_object()
         .ok_or_else(|| SarifError::new(path, "must be an object"))?;
-    let rule_id = result
-        .get("ruleId")
-        .and_then(Value::as_str)
-        .or_else(|| result.get("rule").and_then(|r| r.get("id")).and_then(Value::as_str));
-    let rule_index = result
-        .get("ruleIndex")
-        .and_then(Value::as_u64)
-        .or_else(|| result.get("rule").and_then(|r| r.get("index")).and_then(Value::as_u64));
+    let rule_id = result.get("ruleId").and_then(Value::as_str).or_else(|| {
+        result
+            .get("rule")
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+    });
+    let rule_index = result.get("ruleIndex").and_then(Value::as_u64).or_else(|| {
+        result
+            .get("rule")
+            .and_then(|r| r.get("index"))
+            .and_then(Value::as_u64)
+    });
     let rule = rules.find(rule_id, rule_index);
     let rule_id = rule_id.or_else(|| rule.and_then(|r| r.get("id")).and_then(Value::as_str));
 
     let message = text_of(result.get("message")).ok_or_else(|| {
-        SarifError::new(format!("{path}.message.text"), "missing; every result needs a message")
+        SarifError::new(
+            format!("{path}.message.text"),
+            "missing; every result needs a message",
+        )
     })?;
 
     let title_src = rule
@@ -210,11 +229,11 @@ fn read_result(
         });
 
     let mut description = message.clone();
-    if let Some(full) = rule.and_then(|r| text_of(r.get("fullDescription"))) {
-        if full != message {
-            description.push_str("\n\n");
-            description.push_str(&full);
-        }
+    if let Some(full) = rule.and_then(|r| text_of(r.get("fullDescription")))
+        && full != message
+    {
+        description.push_str("\n\n");
+        description.push_str(&full);
     }
     if let Some(help) = rule.and_then(|r| text_of(r.get("help"))) {
         description.push_str("\n\n");
@@ -226,7 +245,13 @@ fn read_result(
     let fingerprint = tool_fingerprint(result)
         .map(|fp| stable_hash(&[source, tool, &qualified_rule, asset.unwrap_or(""), &fp]))
         .unwrap_or_else(|| {
-            fingerprint_of(source, Some(&qualified_rule), asset, location.as_deref(), &title)
+            fingerprint_of(
+                source,
+                Some(&qualified_rule),
+                asset,
+                location.as_deref(),
+                &title,
+            )
         });
 
     let mut b = NewFinding::builder(source, &title, severity)
@@ -262,7 +287,9 @@ fn severity_of(result: &Map<String, Value>, rule: Option<&Map<String, Value>>) -
             })
             .filter(|s| s.is_finite() && (0.0..=10.0).contains(s))
     };
-    if let Some(s) = score(result.get("properties")).or_else(|| score(rule.and_then(|r| r.get("properties")))) {
+    if let Some(s) =
+        score(result.get("properties")).or_else(|| score(rule.and_then(|r| r.get("properties"))))
+    {
         return Severity::from_cvss_score(s);
     }
     let level = result
@@ -288,8 +315,14 @@ fn cwe_of(rule: &Map<String, Value>) -> Option<u32> {
     tags.iter().filter_map(Value::as_str).find_map(|t| {
         let lower = t.to_ascii_lowercase();
         let idx = lower.rfind("cwe-")?;
-        let digits: String = lower[idx + 4..].chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<u32>().ok().filter(|n| *n > 0 && *n <= 100_000)
+        let digits: String = lower[idx + 4..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0 && *n <= 100_000)
     })
 }
 

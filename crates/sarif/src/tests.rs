@@ -32,13 +32,26 @@ fn reads_codeql_style_results() {
     let f = read_findings(codeql_like().as_bytes(), &ReadOptions::default()).unwrap();
     assert_eq!(f.len(), 2);
     assert_eq!(f[0].title, "Client-side cross-site scripting");
-    assert_eq!(f[0].severity, Severity::Medium, "security-severity 6.1 is medium");
+    assert_eq!(
+        f[0].severity,
+        Severity::Medium,
+        "security-severity 6.1 is medium"
+    );
     assert_eq!(f[0].cwe, Some(79));
     assert_eq!(f[0].asset.as_deref(), Some("https://github.com/acme/shop"));
     assert_eq!(f[0].location.as_deref(), Some("src/search.js:42"));
     assert_eq!(f[0].rule_id.as_deref(), Some("CodeQL/js/xss"));
-    assert!(f[0].description.as_deref().unwrap_or("").contains("directly to the DOM"));
-    assert_eq!(f[1].severity, Severity::Low, "note level from the rule default");
+    assert!(
+        f[0].description
+            .as_deref()
+            .unwrap_or("")
+            .contains("directly to the DOM")
+    );
+    assert_eq!(
+        f[1].severity,
+        Severity::Low,
+        "note level from the rule default"
+    );
     assert_eq!(f[1].location.as_deref(), Some("src/a.js"));
 }
 
@@ -53,7 +66,10 @@ fn tool_fingerprints_survive_line_moves() {
         ..Default::default()
     };
     let c = read_findings(codeql_like().as_bytes(), &other_asset).unwrap();
-    assert_ne!(a[0].fingerprint, c[0].fingerprint, "same code in another repo is another finding");
+    assert_ne!(
+        a[0].fingerprint, c[0].fingerprint,
+        "same code in another repo is another finding"
+    );
     assert_eq!(c[0].asset.as_deref(), Some("other"));
 }
 
@@ -66,7 +82,10 @@ fn errors_name_the_path() {
         (r#"{"version":"2.0.0","runs":[]}"#, "version"),
         (r#"{"version":"2.1.0"}"#, "runs"),
         (r#"{"version":"2.1.0","runs":[{}]}"#, "runs[0].tool.driver"),
-        (r#"{"version":"2.1.0","runs":[{"tool":{"driver":{}}}]}"#, "runs[0].tool.driver.name"),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{}}}]}"#,
+            "runs[0].tool.driver.name",
+        ),
         (
             r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[{"ruleId":"x"}]}]}"#,
             "runs[0].results[0].message.text",
@@ -81,7 +100,11 @@ fn errors_name_the_path() {
 #[test]
 fn empty_run_is_valid() {
     let doc = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[]}]}"#;
-    assert!(read_findings(doc.as_bytes(), &ReadOptions::default()).unwrap().is_empty());
+    assert!(
+        read_findings(doc.as_bytes(), &ReadOptions::default())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 proptest! {

@@ -82,7 +82,11 @@ impl Store {
     }
 
     /// The history of one object, oldest first.
-    pub async fn audit_for_object(&self, object_type: &str, object_id: &str) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_for_object(
+        &self,
+        object_type: &str,
+        object_id: &str,
+    ) -> Result<Vec<AuditEntry>> {
         let items: Vec<AuditEntry> = sqlx::query_as(
             "SELECT id, at, actor_id, actor, action, object_type, object_id, detail, ip \
              FROM audit_log WHERE object_type = $1 AND object_id = $2 ORDER BY id",

@@ -58,7 +58,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -127,14 +129,15 @@ impl Store {
 
     /// Versions already applied, oldest first.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version")
-                .fetch_all(&self.pool)
-                .await
-                .or_else(|e| match &e {
-                    sqlx::Error::Database(_) => Ok(Vec::new()),
-                    _ => Err(e),
-                })?;
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .or_else(|e| match &e {
+            sqlx::Error::Database(_) => Ok(Vec::new()),
+            _ => Err(e),
+        })?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
@@ -180,6 +183,14 @@ impl Store {
     }
 }
 
+#[cfg(feature = "testkit")]
+impl Store {
+    /// The underlying pool, for tests that must go around the Store API.
+    pub fn raw_pool_for_tests(&self) -> AnyPool {
+        self.pool.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,17 +198,14 @@ mod tests {
     #[test]
     fn backend_from_url() {
         assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
-        let err = Backend::from_url("mysql://root:hunter2@h/db").unwrap_err().to_string();
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        let err = Backend::from_url("mysql://root:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sqlite://"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
-    }
-}
-
-#[cfg(feature = "testkit")]
-impl Store {
-    /// The underlying pool, for tests that must go around the Store API.
-    pub fn raw_pool_for_tests(&self) -> AnyPool {
-        self.pool.clone()
     }
 }

@@ -9,9 +9,7 @@ pub enum StoreError {
     #[error("{0}")]
     Conflict(String),
     /// The database URL names a backend Rampart does not support.
-    #[error(
-        "unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB"
-    )]
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
     /// This operation only exists on one backend.
     #[error("{0}")]
@@ -28,10 +26,10 @@ pub enum StoreError {
 impl StoreError {
     /// Maps unique-constraint violations to [`StoreError::Conflict`].
     pub(crate) fn from_insert(err: sqlx::Error, what: &str) -> StoreError {
-        if let sqlx::Error::Database(db) = &err {
-            if db.is_unique_violation() {
-                return StoreError::Conflict(what.to_owned());
-            }
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict(what.to_owned());
         }
         StoreError::Database(err)
     }

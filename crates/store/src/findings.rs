@@ -213,19 +213,41 @@ impl FindingFilter {
             clauses.push(clause.replace('?', &format!("${}", binds.len())));
         };
         if let Some(s) = &self.source {
-            push("f.source = ?", Bind::Text(s.clone()), &mut binds, &mut clauses);
+            push(
+                "f.source = ?",
+                Bind::Text(s.clone()),
+                &mut binds,
+                &mut clauses,
+            );
         }
         if let Some(s) = self.severity {
-            push("f.severity_rank = ?", Bind::Int(s.rank()), &mut binds, &mut clauses);
+            push(
+                "f.severity_rank = ?",
+                Bind::Int(s.rank()),
+                &mut binds,
+                &mut clauses,
+            );
         }
         if let Some(s) = self.status {
-            push("f.status = ?", Bind::Text(s.as_str().to_owned()), &mut binds, &mut clauses);
+            push(
+                "f.status = ?",
+                Bind::Text(s.as_str().to_owned()),
+                &mut binds,
+                &mut clauses,
+            );
         }
         if let Some(a) = &self.asset {
-            push("f.asset = ?", Bind::Text(a.clone()), &mut binds, &mut clauses);
+            push(
+                "f.asset = ?",
+                Bind::Text(a.clone()),
+                &mut binds,
+                &mut clauses,
+            );
         }
         match self.assignee {
-            Some(AssigneeFilter::User(id)) => push("f.assignee_id = ?", Bind::Int(id), &mut binds, &mut clauses),
+            Some(AssigneeFilter::User(id)) => {
+                push("f.assignee_id = ?", Bind::Int(id), &mut binds, &mut clauses)
+            }
             Some(AssigneeFilter::Unassigned) => clauses.push("f.assignee_id IS NULL".into()),
             None => {}
         }
@@ -238,7 +260,12 @@ impl FindingFilter {
             );
         }
         if let Some(uid) = self.restrict_to_assignee {
-            push("f.assignee_id = ?", Bind::Int(uid), &mut binds, &mut clauses);
+            push(
+                "f.assignee_id = ?",
+                Bind::Int(uid),
+                &mut binds,
+                &mut clauses,
+            );
         }
         let sql = if clauses.is_empty() {
             String::new()
@@ -254,7 +281,11 @@ impl Store {
     /// known updates that finding (last seen, occurrences, latest wording and
     /// severity; a resolved finding reopens) instead of adding a row. Either
     /// the whole batch is stored or none of it.
-    pub async fn ingest_findings(&self, batch: &[NewFinding], now: UnixMillis) -> Result<IngestSummary> {
+    pub async fn ingest_findings(
+        &self,
+        batch: &[NewFinding],
+        now: UnixMillis,
+    ) -> Result<IngestSummary> {
         let _g = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let mut summary = IngestSummary::default();
@@ -309,7 +340,12 @@ impl Store {
     }
 
     /// One page (1-based) of findings matching `filter`.
-    pub async fn list_findings(&self, filter: &FindingFilter, page: i64, per_page: i64) -> Result<FindingPage> {
+    pub async fn list_findings(
+        &self,
+        filter: &FindingFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<FindingPage> {
         let per_page = per_page.clamp(1, 500);
         let page = page.max(1);
         let (where_sql, binds) = filter.where_clause();
@@ -344,7 +380,10 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(FindingPage {
-            items: rows.into_iter().map(Finding::try_from).collect::<Result<_>>()?,
+            items: rows
+                .into_iter()
+                .map(Finding::try_from)
+                .collect::<Result<_>>()?,
             total,
             page,
             per_page,
@@ -352,7 +391,12 @@ impl Store {
     }
 
     /// Sets a finding's status; returns the previous one.
-    pub async fn set_finding_status(&self, id: i64, status: FindingStatus, now: UnixMillis) -> Result<FindingStatus> {
+    pub async fn set_finding_status(
+        &self,
+        id: i64,
+        status: FindingStatus,
+        now: UnixMillis,
+    ) -> Result<FindingStatus> {
         let _g = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let prev: Option<(String,)> = sqlx::query_as("SELECT status FROM findings WHERE id = $1")
@@ -372,7 +416,12 @@ impl Store {
     }
 
     /// Assigns a finding to a staff member, or unassigns it with `None`.
-    pub async fn assign_finding(&self, id: i64, assignee: Option<i64>, now: UnixMillis) -> Result<()> {
+    pub async fn assign_finding(
+        &self,
+        id: i64,
+        assignee: Option<i64>,
+        now: UnixMillis,
+    ) -> Result<()> {
         let _g = self.write_guard().await;
         let r = sqlx::query("UPDATE findings SET assignee_id = $1, updated_at = $2 WHERE id = $3")
             .bind(assignee)

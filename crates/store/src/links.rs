@@ -56,7 +56,12 @@ impl Store {
     }
 
     /// Returns the link if it is valid now, without using it up.
-    pub async fn peek_link(&self, token_hash: &str, purpose: LinkPurpose, now: UnixMillis) -> Result<OneTimeLink> {
+    pub async fn peek_link(
+        &self,
+        token_hash: &str,
+        purpose: LinkPurpose,
+        now: UnixMillis,
+    ) -> Result<OneTimeLink> {
         let row: Option<OneTimeLink> = sqlx::query_as(
             "SELECT token_hash, purpose, user_id, created_at, expires_at, used_at FROM one_time_links \
              WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
@@ -70,7 +75,12 @@ impl Store {
     }
 
     /// Uses the link up, atomically: of two concurrent requests only one wins.
-    pub async fn take_link(&self, token_hash: &str, purpose: LinkPurpose, now: UnixMillis) -> Result<OneTimeLink> {
+    pub async fn take_link(
+        &self,
+        token_hash: &str,
+        purpose: LinkPurpose,
+        now: UnixMillis,
+    ) -> Result<OneTimeLink> {
         let _g = self.write_guard().await;
         let row: Option<OneTimeLink> = sqlx::query_as(
             "UPDATE one_time_links SET used_at = $1 \

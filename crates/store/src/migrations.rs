@@ -67,7 +67,12 @@ mod tests {
                 t.sort();
                 t
             };
-            assert_eq!(tables(s.sqlite), tables(s.postgres), "version {}", s.version);
+            assert_eq!(
+                tables(s.sqlite),
+                tables(s.postgres),
+                "version {}",
+                s.version
+            );
         }
     }
 }

@@ -73,7 +73,11 @@ impl Store {
 
     /// Looks a session up by its hash, with its user; expired sessions and
     /// those of disabled accounts are not returned.
-    pub async fn session_with_user(&self, id_hash: &str, now: UnixMillis) -> Result<SessionWithUser> {
+    pub async fn session_with_user(
+        &self,
+        id_hash: &str,
+        now: UnixMillis,
+    ) -> Result<SessionWithUser> {
         let session: Option<Session> = sqlx::query_as(
             "SELECT id_hash, user_id, csrf_token, mfa_pending, created_at, last_seen_at, expires_at, \
              absolute_expires_at, ip, user_agent FROM sessions WHERE id_hash = $1",
@@ -175,10 +179,11 @@ impl Store {
     /// Deletes expired sessions; run periodically by the server.
     pub async fn purge_expired_sessions(&self, now: UnixMillis) -> Result<u64> {
         let _g = self.write_guard().await;
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        let r =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
         Ok(r.rows_affected())
     }
 }

@@ -73,7 +73,9 @@ fn getrandom_fill(buf: &mut [u8]) {
         .unwrap_or(0);
     let mixed = nanos
         ^ (u64::from(std::process::id()) << 32)
-        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     for (i, b) in buf.iter_mut().enumerate() {
         *b = (mixed >> ((i % 8) * 8)) as u8;
     }
@@ -82,7 +84,9 @@ fn getrandom_fill(buf: &mut [u8]) {
 /// A migrated store on a new PostgreSQL database, if a server is configured.
 pub async fn postgres() -> Option<TestStore> {
     let url = fresh_postgres_url().await?;
-    let store = Store::connect(&url).await.expect("connect to test database");
+    let store = Store::connect(&url)
+        .await
+        .expect("connect to test database");
     store.migrate().await.expect("migrate postgres");
     Some(TestStore {
         store,

@@ -100,21 +100,19 @@ impl Store {
         let (owner_email, role) = match token.user_id {
             None => (None, Role::Admin),
             Some(uid) => {
-                let o: OwnerRow = sqlx::query_as(
-                    "SELECT email, role, disabled FROM users WHERE id = $1",
-                )
-                .bind(uid)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+                let o: OwnerRow =
+                    sqlx::query_as("SELECT email, role, disabled FROM users WHERE id = $1")
+                        .bind(uid)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
                 if o.disabled.unwrap_or(0) != 0 {
                     return Err(StoreError::NotFound);
                 }
-                let role = o
-                    .role
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|e: rampart_core::UnknownRole| StoreError::Corrupt(e.to_string()))?;
+                let role =
+                    o.role.unwrap_or_default().parse().map_err(
+                        |e: rampart_core::UnknownRole| StoreError::Corrupt(e.to_string()),
+                    )?;
                 (o.email, role)
             }
         };
@@ -167,7 +165,12 @@ impl Store {
 
     /// Revokes a token. With `owner`, only if it belongs to that user, so one
     /// user can never revoke (or learn of) another's token.
-    pub async fn revoke_api_token(&self, id: i64, owner: Option<i64>, now: UnixMillis) -> Result<()> {
+    pub async fn revoke_api_token(
+        &self,
+        id: i64,
+        owner: Option<i64>,
+        now: UnixMillis,
+    ) -> Result<()> {
         let _g = self.write_guard().await;
         let r = match owner {
             Some(uid) => {

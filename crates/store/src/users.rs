@@ -91,7 +91,9 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::from_insert(e, "an account with this email address already exists"))?;
+        .map_err(|e| {
+            StoreError::from_insert(e, "an account with this email address already exists")
+        })?;
         row.try_into()
     }
 
@@ -203,7 +205,11 @@ impl Store {
     /// each further failure (1 minute, 2, 4, … capped at one hour): slow
     /// enough to stop guessing, short enough that an attacker cannot lock a
     /// real user out for long.
-    pub async fn record_login_failure(&self, user_id: i64, now: UnixMillis) -> Result<LoginFailure> {
+    pub async fn record_login_failure(
+        &self,
+        user_id: i64,
+        now: UnixMillis,
+    ) -> Result<LoginFailure> {
         const FREE_ATTEMPTS: i64 = 4;
         let _g = self.write_guard().await;
         let (failed,): (i64,) = sqlx::query_as(
@@ -240,7 +246,12 @@ impl Store {
     }
 
     /// Stores a TOTP secret that is not yet confirmed (enrolment step one).
-    pub async fn set_pending_totp(&self, user_id: i64, secret: &str, now: UnixMillis) -> Result<()> {
+    pub async fn set_pending_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        now: UnixMillis,
+    ) -> Result<()> {
         let _g = self.write_guard().await;
         sqlx::query(
             "UPDATE users SET totp_secret = $1, totp_enabled = 0, updated_at = $2 WHERE id = $3",
@@ -321,7 +332,12 @@ impl Store {
 
     /// Consumes a recovery code (given as its hash). True if it was valid and
     /// unused; it can never be used again.
-    pub async fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: UnixMillis) -> Result<bool> {
+    pub async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        code_hash: &str,
+        now: UnixMillis,
+    ) -> Result<bool> {
         let _g = self.write_guard().await;
         let r = sqlx::query(
             "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",

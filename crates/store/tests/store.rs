@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The store's behaviour, checked on every backend: SQLite always, and
 //! PostgreSQL when `TEST_DATABASE_URL` is set (CI requires it).
 
@@ -19,14 +20,20 @@ fn finding(title: &str, sev: Severity, asset: &str) -> NewFinding {
 #[tokio::test]
 async fn users_are_unique_by_case_insensitive_email() {
     for s in testkit::all().await {
-        let u = s.create_user("Alice@Example.com", Role::Admin, None, T0).await.unwrap();
+        let u = s
+            .create_user("Alice@Example.com", Role::Admin, None, T0)
+            .await
+            .unwrap();
         assert_eq!(u.email, "alice@example.com", "{}", s.label);
         let err = s
             .create_user("alice@example.COM", Role::Triager, None, T0)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{}: {err}", s.label);
-        assert_eq!(s.user_by_email(" ALICE@example.com ").await.unwrap().id, u.id);
+        assert_eq!(
+            s.user_by_email(" ALICE@example.com ").await.unwrap().id,
+            u.id
+        );
         assert_eq!(s.count_users().await.unwrap(), 1);
         assert!(matches!(s.user_by_id(999).await, Err(StoreError::NotFound)));
     }
@@ -35,11 +42,18 @@ async fn users_are_unique_by_case_insensitive_email() {
 #[tokio::test]
 async fn lockout_backs_off_after_repeated_failures() {
     for s in testkit::all().await {
-        let u = s.create_user("bob@example.com", Role::Triager, None, T0).await.unwrap();
+        let u = s
+            .create_user("bob@example.com", Role::Triager, None, T0)
+            .await
+            .unwrap();
         for i in 1..=4 {
             let f = s.record_login_failure(u.id, T0).await.unwrap();
             assert_eq!(f.failed_logins, i);
-            assert_eq!(f.locked_until, 0, "{}: no lock before the fifth failure", s.label);
+            assert_eq!(
+                f.locked_until, 0,
+                "{}: no lock before the fifth failure",
+                s.label
+            );
         }
         let f5 = s.record_login_failure(u.id, T0).await.unwrap();
         assert_eq!(f5.locked_until, T0 + 60_000, "{}", s.label);
@@ -54,10 +68,23 @@ async fn lockout_backs_off_after_repeated_failures() {
 #[tokio::test]
 async fn sessions_expire_slide_and_revoke() {
     for s in testkit::all().await {
-        let u = s.create_user("c@example.com", Role::Engineer, None, T0).await.unwrap();
-        s.create_session("h1", u.id, "csrf", false, T0, 1_000, 10_000, "127.0.0.1", "test")
+        let u = s
+            .create_user("c@example.com", Role::Engineer, None, T0)
             .await
             .unwrap();
+        s.create_session(
+            "h1",
+            u.id,
+            "csrf",
+            false,
+            T0,
+            1_000,
+            10_000,
+            "127.0.0.1",
+            "test",
+        )
+        .await
+        .unwrap();
         assert!(s.session_with_user("h1", T0 + 999).await.is_ok());
         assert!(matches!(
             s.session_with_user("h1", T0 + 1_000).await,
@@ -65,12 +92,24 @@ async fn sessions_expire_slide_and_revoke() {
         ));
         // Activity slides the idle expiry but never past the absolute limit.
         s.touch_session("h1", T0 + 900, 1_000).await.unwrap();
-        assert!(s.session_with_user("h1", T0 + 1_500).await.is_ok(), "{}", s.label);
+        assert!(
+            s.session_with_user("h1", T0 + 1_500).await.is_ok(),
+            "{}",
+            s.label
+        );
         s.touch_session("h1", T0 + 9_500, 1_000).await.unwrap();
-        assert!(s.session_with_user("h1", T0 + 10_000).await.is_err(), "{}", s.label);
+        assert!(
+            s.session_with_user("h1", T0 + 10_000).await.is_err(),
+            "{}",
+            s.label
+        );
 
-        s.create_session("h2", u.id, "csrf", false, T0, 1_000, 10_000, "", "").await.unwrap();
-        s.create_session("h3", u.id, "csrf", false, T0, 1_000, 10_000, "", "").await.unwrap();
+        s.create_session("h2", u.id, "csrf", false, T0, 1_000, 10_000, "", "")
+            .await
+            .unwrap();
+        s.create_session("h3", u.id, "csrf", false, T0, 1_000, 10_000, "", "")
+            .await
+            .unwrap();
         assert_eq!(s.delete_other_sessions(u.id, Some("h2")).await.unwrap(), 2);
         assert!(s.session_with_user("h2", T0).await.is_ok());
         assert!(s.session_with_user("h3", T0).await.is_err());
@@ -84,10 +123,19 @@ async fn sessions_expire_slide_and_revoke() {
 #[tokio::test]
 async fn api_tokens_are_scoped_revocable_and_owned() {
     for s in testkit::all().await {
-        let a = s.create_user("a@example.com", Role::Engineer, None, T0).await.unwrap();
-        let b = s.create_user("b@example.com", Role::Triager, None, T0).await.unwrap();
+        let a = s
+            .create_user("a@example.com", Role::Engineer, None, T0)
+            .await
+            .unwrap();
+        let b = s
+            .create_user("b@example.com", Role::Triager, None, T0)
+            .await
+            .unwrap();
         let scopes = ScopeSet::parse("findings:read").unwrap();
-        let t = s.create_api_token(Some(a.id), "ci", "hash-a", &scopes, T0).await.unwrap();
+        let t = s
+            .create_api_token(Some(a.id), "ci", "hash-a", &scopes, T0)
+            .await
+            .unwrap();
         let found = s.api_token_by_hash("hash-a").await.unwrap();
         assert_eq!(found.role, Role::Engineer);
         assert_eq!(found.token.scopes, scopes);
@@ -99,8 +147,13 @@ async fn api_tokens_are_scoped_revocable_and_owned() {
         s.revoke_api_token(t.id, Some(a.id), T0).await.unwrap();
         assert!(s.api_token_by_hash("hash-a").await.is_err(), "{}", s.label);
         // Service tokens (no user) act as admin, narrowed by scope.
-        s.create_api_token(None, "svc", "hash-s", &ScopeSet::all(), T0).await.unwrap();
-        assert_eq!(s.api_token_by_hash("hash-s").await.unwrap().role, Role::Admin);
+        s.create_api_token(None, "svc", "hash-s", &ScopeSet::all(), T0)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.api_token_by_hash("hash-s").await.unwrap().role,
+            Role::Admin
+        );
         assert_eq!(s.list_api_tokens(Some(a.id)).await.unwrap().len(), 1);
         assert_eq!(s.list_api_tokens(None).await.unwrap().len(), 2);
     }
@@ -109,24 +162,53 @@ async fn api_tokens_are_scoped_revocable_and_owned() {
 #[tokio::test]
 async fn one_time_links_work_once_and_expire() {
     for s in testkit::all().await {
-        s.create_link("L", LinkPurpose::SetupAdmin, None, T0, 1_000).await.unwrap();
-        assert!(s.peek_link("L", LinkPurpose::SetPassword, T0).await.is_err());
+        s.create_link("L", LinkPurpose::SetupAdmin, None, T0, 1_000)
+            .await
+            .unwrap();
+        assert!(
+            s.peek_link("L", LinkPurpose::SetPassword, T0)
+                .await
+                .is_err()
+        );
         assert!(s.peek_link("L", LinkPurpose::SetupAdmin, T0).await.is_ok());
-        assert!(s.take_link("L", LinkPurpose::SetupAdmin, T0 + 1_000).await.is_err());
-        assert!(s.take_link("L", LinkPurpose::SetupAdmin, T0 + 10).await.is_ok());
-        assert!(s.take_link("L", LinkPurpose::SetupAdmin, T0 + 20).await.is_err(), "{}", s.label);
+        assert!(
+            s.take_link("L", LinkPurpose::SetupAdmin, T0 + 1_000)
+                .await
+                .is_err()
+        );
+        assert!(
+            s.take_link("L", LinkPurpose::SetupAdmin, T0 + 10)
+                .await
+                .is_ok()
+        );
+        assert!(
+            s.take_link("L", LinkPurpose::SetupAdmin, T0 + 20)
+                .await
+                .is_err(),
+            "{}",
+            s.label
+        );
     }
 }
 
 #[tokio::test]
 async fn totp_steps_cannot_be_replayed_and_recovery_codes_work_once() {
     for s in testkit::all().await {
-        let u = s.create_user("t@example.com", Role::Admin, None, T0).await.unwrap();
+        let u = s
+            .create_user("t@example.com", Role::Admin, None, T0)
+            .await
+            .unwrap();
         s.set_pending_totp(u.id, "SECRET", T0).await.unwrap();
-        s.enable_totp(u.id, 100, &["r1".into(), "r2".into()], T0).await.unwrap();
+        s.enable_totp(u.id, 100, &["r1".into(), "r2".into()], T0)
+            .await
+            .unwrap();
         let u2 = s.user_by_id(u.id).await.unwrap();
         assert!(u2.totp_enabled);
-        assert!(!s.advance_totp_step(u.id, 100).await.unwrap(), "{}", s.label);
+        assert!(
+            !s.advance_totp_step(u.id, 100).await.unwrap(),
+            "{}",
+            s.label
+        );
         assert!(s.advance_totp_step(u.id, 101).await.unwrap());
         assert!(s.use_recovery_code(u.id, "r1", T0).await.unwrap());
         assert!(!s.use_recovery_code(u.id, "r1", T0).await.unwrap());
@@ -146,7 +228,10 @@ async fn same_fingerprint_updates_count_never_adds_a_row() {
         let again = s.ingest_findings(&batch, T0 + 5_000).await.unwrap();
         assert_eq!((again.created, again.updated), (0, 2), "{}", s.label);
         assert_eq!(first.ids, again.ids);
-        let page = s.list_findings(&FindingFilter::default(), 1, 50).await.unwrap();
+        let page = s
+            .list_findings(&FindingFilter::default(), 1, 50)
+            .await
+            .unwrap();
         assert_eq!(page.total, 2);
         let f = s.finding(first.ids[0]).await.unwrap();
         assert_eq!(f.occurrences, 2);
@@ -154,10 +239,17 @@ async fn same_fingerprint_updates_count_never_adds_a_row() {
         assert_eq!(f.last_seen, T0 + 5_000);
 
         // A resolved finding that is seen again reopens; an accepted risk does not.
-        s.set_finding_status(first.ids[0], FindingStatus::Resolved, T0).await.unwrap();
-        s.set_finding_status(first.ids[1], FindingStatus::RiskAccepted, T0).await.unwrap();
+        s.set_finding_status(first.ids[0], FindingStatus::Resolved, T0)
+            .await
+            .unwrap();
+        s.set_finding_status(first.ids[1], FindingStatus::RiskAccepted, T0)
+            .await
+            .unwrap();
         s.ingest_findings(&batch, T0 + 10_000).await.unwrap();
-        assert_eq!(s.finding(first.ids[0]).await.unwrap().status, FindingStatus::Open);
+        assert_eq!(
+            s.finding(first.ids[0]).await.unwrap().status,
+            FindingStatus::Open
+        );
         assert_eq!(
             s.finding(first.ids[1]).await.unwrap().status,
             FindingStatus::RiskAccepted
@@ -168,10 +260,17 @@ async fn same_fingerprint_updates_count_never_adds_a_row() {
 #[tokio::test]
 async fn filters_paging_and_assignment() {
     for s in testkit::all().await {
-        let eng = s.create_user("eng@example.com", Role::Engineer, None, T0).await.unwrap();
+        let eng = s
+            .create_user("eng@example.com", Role::Engineer, None, T0)
+            .await
+            .unwrap();
         let mut batch = Vec::new();
         for i in 0..30 {
-            let sev = if i % 3 == 0 { Severity::Critical } else { Severity::Low };
+            let sev = if i % 3 == 0 {
+                Severity::Critical
+            } else {
+                Severity::Low
+            };
             let asset = if i % 2 == 0 { "api" } else { "web" };
             batch.push(finding(&format!("Finding {i} 100%_done"), sev, asset));
         }
@@ -195,9 +294,15 @@ async fn filters_paging_and_assignment() {
         };
         assert_eq!(s.list_findings(&crit_api, 1, 50).await.unwrap().total, 5);
 
-        let page2 = s.list_findings(&FindingFilter::default(), 2, 12).await.unwrap();
+        let page2 = s
+            .list_findings(&FindingFilter::default(), 2, 12)
+            .await
+            .unwrap();
         assert_eq!((page2.items.len(), page2.total, page2.pages()), (12, 30, 3));
-        let page3 = s.list_findings(&FindingFilter::default(), 3, 12).await.unwrap();
+        let page3 = s
+            .list_findings(&FindingFilter::default(), 3, 12)
+            .await
+            .unwrap();
         assert_eq!(page3.items.len(), 6);
 
         let mine = FindingFilter {
@@ -206,7 +311,10 @@ async fn filters_paging_and_assignment() {
         };
         let got = s.list_findings(&mine, 1, 50).await.unwrap();
         assert_eq!(got.total, 2, "{}", s.label);
-        assert_eq!(got.items[0].assignee_email.as_deref(), Some("eng@example.com"));
+        assert_eq!(
+            got.items[0].assignee_email.as_deref(),
+            Some("eng@example.com")
+        );
         let unassigned = FindingFilter {
             assignee: Some(AssigneeFilter::Unassigned),
             ..Default::default()
@@ -226,7 +334,12 @@ async fn filters_paging_and_assignment() {
             text: Some("FINDING 1".into()),
             ..Default::default()
         };
-        assert_eq!(s.list_findings(&text, 1, 50).await.unwrap().total, 11, "{}", s.label);
+        assert_eq!(
+            s.list_findings(&text, 1, 50).await.unwrap().total,
+            11,
+            "{}",
+            s.label
+        );
         let literal = FindingFilter {
             text: Some("0%_d".into()),
             ..Default::default()
@@ -244,7 +357,10 @@ async fn filters_paging_and_assignment() {
         };
         let first = s.list_findings(&by_sev, 1, 1).await.unwrap();
         assert_eq!(first.items[0].severity, Severity::Critical);
-        assert_eq!(s.finding_sources().await.unwrap(), vec!["sarif".to_string()]);
+        assert_eq!(
+            s.finding_sources().await.unwrap(),
+            vec!["sarif".to_string()]
+        );
     }
 }
 
@@ -285,22 +401,39 @@ async fn raw_pool(s: &testkit::TestStore) -> sqlx::AnyPool {
 #[tokio::test]
 async fn sqlite_online_backup_is_a_usable_database() {
     let s = testkit::sqlite().await;
-    s.ingest_findings(&[finding("x", Severity::Low, "a")], T0).await.unwrap();
+    s.ingest_findings(&[finding("x", Severity::Low, "a")], T0)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("backup.db");
     s.backup_to(&target).await.unwrap();
-    assert!(matches!(s.backup_to(&target).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.backup_to(&target).await,
+        Err(StoreError::Conflict(_))
+    ));
     let copy = rampart_store::Store::connect(&format!("sqlite://{}", target.display()))
         .await
         .unwrap();
-    assert_eq!(copy.list_findings(&FindingFilter::default(), 1, 10).await.unwrap().total, 1);
-    assert_eq!(copy.applied_migrations().await.unwrap(), rampart_store::MIGRATION_VERSIONS);
+    assert_eq!(
+        copy.list_findings(&FindingFilter::default(), 1, 10)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        copy.applied_migrations().await.unwrap(),
+        rampart_store::MIGRATION_VERSIONS
+    );
 }
 
 #[tokio::test]
 async fn postgres_has_no_builtin_backup() {
     if let Some(s) = testkit::postgres().await {
-        let err = s.backup_to(std::path::Path::new("/tmp/x.db")).await.unwrap_err();
+        let err = s
+            .backup_to(std::path::Path::new("/tmp/x.db"))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("pg_dump"));
     }
 }
@@ -309,6 +442,9 @@ async fn postgres_has_no_builtin_backup() {
 async fn migrate_is_idempotent() {
     for s in testkit::all().await {
         s.migrate().await.unwrap();
-        assert_eq!(s.applied_migrations().await.unwrap(), rampart_store::MIGRATION_VERSIONS);
+        assert_eq!(
+            s.applied_migrations().await.unwrap(),
+            rampart_store::MIGRATION_VERSIONS
+        );
     }
 }

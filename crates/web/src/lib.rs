@@ -1,1 +1,128 @@
-//! stub
+//! Rampart's HTTP layer: the web UI, the JSON API and the security
+//! middleware that every request passes through.
+//!
+//! The crate knows the [`rampart_store::Store`] API but not which database
+//! is behind it; the binary chooses and passes the store in [`AppState`].
+//! Build the whole application with [`router`].
+//!
+//! Request pipeline, outermost first:
+//! 1. security headers on every response (CSP, nosniff, frame-ancestors, …)
+//! 2. panic catcher (a bug answers 500, never kills the server), tracing
+//! 3. body size limit (413)
+//! 4. [`middleware::identify`]: client address, session cookie or bearer
+//!    token resolved into a [`Principal`], rate limits
+//! 5. [`middleware::csrf`]: every state-changing request made with a cookie
+//!    must carry the session's (or the pre-login) CSRF token
+//! 6. the routes, where each handler asks the authorisation question for
+//!    the action and then for the object
+
+mod api;
+mod clock;
+mod config;
+mod cookies;
+mod error;
+mod forms;
+pub mod middleware;
+mod openapi;
+mod principal;
+mod ratelimit;
+mod routes;
+mod views;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::WebConfig;
+pub use error::AppError;
+pub use principal::{Principal, Via};
+
+use rampart_auth::PasswordHasher;
+use rampart_store::Store;
+use std::sync::Arc;
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub limits: Arc<ratelimit::Limits>,
+    /// Renders Prometheus metrics; `None` when the binary installed none.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        let limits = Arc::new(ratelimit::Limits::new(&config));
+        AppState {
+            store,
+            config: Arc::new(config),
+            clock: Arc::new(SystemClock),
+            hasher: PasswordHasher::default(),
+            limits,
+            metrics: None,
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_hasher(mut self, hasher: PasswordHasher) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    pub fn with_metrics(mut self, handle: metrics_exporter_prometheus::PrometheusHandle) -> Self {
+        self.metrics = Some(handle);
+        self
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+pub use routes::router;
+
+/// Creates a one-time link for the first admin when the database has no
+/// account yet, and returns its URL. `None` when accounts exist.
+pub async fn first_admin_link(state: &AppState) -> Result<Option<String>, AppError> {
+    if state.store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let token = rampart_auth::new_token(rampart_auth::TokenKind::Link)?;
+    state
+        .store
+        .create_link(
+            &rampart_auth::token_digest(&token),
+            rampart_store::LinkPurpose::SetupAdmin,
+            None,
+            state.now(),
+            config::SETUP_LINK_VALID_MS,
+        )
+        .await?;
+    Ok(Some(format!(
+        "{}/setup/{token}",
+        state.config.public_url.trim_end_matches('/')
+    )))
+}
+
+/// Creates a one-time link for `user_id` to choose a password.
+pub async fn set_password_link(state: &AppState, user_id: i64) -> Result<String, AppError> {
+    let token = rampart_auth::new_token(rampart_auth::TokenKind::Link)?;
+    state
+        .store
+        .create_link(
+            &rampart_auth::token_digest(&token),
+            rampart_store::LinkPurpose::SetPassword,
+            Some(user_id),
+            state.now(),
+            config::PASSWORD_LINK_VALID_MS,
+        )
+        .await?;
+    Ok(format!(
+        "{}/set-password/{token}",
+        state.config.public_url.trim_end_matches('/')
+    ))
+}

@@ -1,0 +1,122 @@
+use crate::cli::ServeArgs;
+use crate::cmd::open_store;
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode> {
+    let (mut settings, store) = open_store(&args.data).await?;
+    if let Some(l) = args.listen {
+        settings.listen = l;
+    }
+    if let Some(u) = args.public_url {
+        settings.public_url = u;
+    }
+    if let (Some(c), Some(k)) = (args.tls_cert, args.tls_key) {
+        settings.tls.cert = Some(c);
+        settings.tls.key = Some(k);
+    }
+    let addr: SocketAddr = settings.listen.parse().with_context(|| {
+        format!(
+            "--listen {:?} is not ADDR:PORT, e.g. 127.0.0.1:8080",
+            settings.listen
+        )
+    })?;
+    if settings.database_url.is_empty() {
+        std::fs::create_dir_all(settings.data_dir.join("attachments"))
+            .context("could not create the attachment store in the data directory")?;
+    }
+
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("could not set up metrics")?;
+    let state =
+        rampart_web::AppState::new(store.clone(), settings.web_config()?).with_metrics(metrics);
+
+    if let Some(link) = rampart_web::first_admin_link(&state).await? {
+        println!(
+            "Rampart has no accounts yet. Open this one-time link to create the first administrator\n(valid for 24 hours; restart Rampart for a new one):\n\n    {link}\n"
+        );
+    }
+
+    // Housekeeping: expired sessions and idle rate-limit entries.
+    let hk = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = crate::output::now_ms();
+            if let Err(e) = hk.store.purge_expired_sessions(now).await {
+                tracing::warn!(error = %e, "Could not purge expired sessions");
+            }
+            hk.limits.housekeeping();
+        }
+    });
+
+    let app = rampart_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let public = settings.public_url();
+    if settings.tls_enabled() {
+        let (Some(cert), Some(key)) = (&settings.tls.cert, &settings.tls.key) else {
+            unreachable!("tls_enabled checked both");
+        };
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+            .await
+            .with_context(|| {
+                format!(
+                    "could not load the TLS certificate {} and key {}",
+                    cert.display(),
+                    key.display()
+                )
+            })?;
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            h.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        println!("Rampart is serving HTTPS on {addr} ({public}). Press Ctrl+C to stop.");
+        tracing::info!(%addr, backend = store.backend().name(), "Listening with TLS");
+        axum_server::bind_rustls(addr, tls)
+            .handle(handle)
+            .serve(app)
+            .await
+            .with_context(|| format!("could not serve on {addr}"))?;
+    } else {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("could not listen on {addr}: is another program using the port? Choose another with --listen")
+        })?;
+        println!("Rampart is serving on http://{addr} ({public}). Press Ctrl+C to stop.");
+        tracing::info!(%addr, backend = store.backend().name(), "Listening");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("the server stopped with an error")?;
+    }
+    store.close().await;
+    tracing::info!("Stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl+C or SIGTERM, so in-flight requests can finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("Shutting down; finishing requests in flight");
+}

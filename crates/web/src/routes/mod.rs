@@ -1,0 +1,167 @@
+//! The route table and helpers shared by page handlers.
+
+mod account;
+mod admin;
+mod auth;
+pub(crate) mod findings;
+mod ops;
+
+use crate::error::AppError;
+use crate::forms::PageCtx;
+use crate::middleware::{csrf, identify, security_headers, track_metrics};
+use crate::principal::Principal;
+use crate::{AppState, api};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use rampart_store::NewAuditEntry;
+use std::net::IpAddr;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// The whole application: pages, API, static files and middleware.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route(
+            "/login/2fa",
+            get(auth::second_factor_form).post(auth::second_factor),
+        )
+        .route("/logout", post(auth::logout))
+        .route("/setup/{token}", get(auth::setup_form).post(auth::setup))
+        .route(
+            "/set-password/{token}",
+            get(auth::set_password_form).post(auth::set_password),
+        )
+        .route("/account", get(account::show))
+        .route("/account/2fa", get(account::totp_form))
+        .route("/account/2fa/start", post(account::totp_start))
+        .route("/account/2fa/confirm", post(account::totp_confirm))
+        .route("/account/2fa/disable", post(account::totp_disable))
+        .route("/account/tokens", post(account::token_create))
+        .route("/account/tokens/{id}/revoke", post(account::token_revoke))
+        .route("/account/sessions/revoke", post(account::session_revoke))
+        .route("/findings", get(findings::list))
+        .route("/findings/{id}", get(findings::show))
+        .route("/findings/{id}/status", post(findings::set_status))
+        .route("/findings/{id}/assign", post(findings::assign))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}/role", post(admin::set_role))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/admin/users/{id}/reset-link", post(admin::reset_link))
+        .route("/admin/audit", get(admin::audit))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/app.css", get(ops::css))
+        .route("/static/app.js", get(ops::js))
+        .nest("/api/v1", api::router(&state))
+        .fallback(not_found)
+        .route_layer(from_fn(track_metrics))
+        .layer(from_fn_with_state(state.clone(), csrf))
+        .layer(from_fn_with_state(state.clone(), identify))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                AppError::Internal("a request handler panicked".into()).into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .with_state(state)
+}
+
+async fn home(ctx: PageCtx) -> Response {
+    match &ctx.principal {
+        Some(p) if p.role.is_staff() => Redirect::to("/findings").into_response(),
+        Some(_) => Redirect::to("/account").into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+async fn not_found(State(_): State<AppState>, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::error::ApiError(AppError::NotFound).into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}
+
+/// Appends to the audit log on behalf of a principal.
+pub(crate) async fn audit(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    object: (&str, String),
+    detail: String,
+    ip: IpAddr,
+) -> Result<(), AppError> {
+    audit_raw(
+        state,
+        who.user_id,
+        &who.actor_label(),
+        action,
+        object,
+        detail,
+        ip,
+    )
+    .await
+}
+
+pub(crate) async fn audit_raw(
+    state: &AppState,
+    actor_id: Option<i64>,
+    actor: &str,
+    action: &str,
+    object: (&str, String),
+    detail: String,
+    ip: IpAddr,
+) -> Result<(), AppError> {
+    state
+        .store
+        .append_audit(
+            &NewAuditEntry {
+                actor_id,
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                object_type: object.0.to_owned(),
+                object_id: object.1,
+                detail,
+                ip: ip.to_string(),
+            },
+            state.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Runs argon2 off the async runtime: hashing takes tens of milliseconds of
+/// CPU, which would otherwise stall every other request on the thread.
+pub(crate) async fn hash_password(state: &AppState, password: String) -> Result<String, AppError> {
+    let hasher = state.hasher.clone();
+    tokio::task::spawn_blocking(move || hasher.hash(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(AppError::from)
+}
+
+pub(crate) async fn verify_password(
+    state: &AppState,
+    password: String,
+    hash: Option<String>,
+) -> bool {
+    let hasher = state.hasher.clone();
+    tokio::task::spawn_blocking(move || match hash {
+        Some(h) => hasher.verify(&password, &h),
+        None => {
+            hasher.verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}

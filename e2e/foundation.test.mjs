@@ -289,12 +289,25 @@ async function findingsRows(page) {
 // The story.
 
 step('server starts and prints the first-admin link', async () => {
-  S.port = await freePort();
-  S.base = `http://127.0.0.1:${S.port}`;
-  S.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rampart-e2e-'));
-  const { child, setupLink } = startServer(S.port, S.dataDir, S.serverLog);
-  S.server = child;
-  S.setupLink = await setupLink;
+  // Other servers may share this machine: a port found free can be taken
+  // before rampart binds it, and rampart then exits. Try a few ports.
+  for (let attempt = 1; ; attempt++) {
+    S.port = await freePort();
+    S.base = `http://127.0.0.1:${S.port}`;
+    S.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rampart-e2e-'));
+    const { child, setupLink } = startServer(S.port, S.dataDir, S.serverLog);
+    S.server = child;
+    try {
+      S.setupLink = await setupLink;
+      break;
+    } catch (e) {
+      const exitedByItself = child.exitCode !== null;
+      await stopServer(child);
+      fs.rmSync(S.dataDir, { recursive: true, force: true });
+      if (attempt === 3 || !exitedByItself) throw e;
+      console.log(`    rampart did not start on port ${S.port} (${e.message}); trying another port`);
+    }
+  }
   assert.ok(S.setupLink.startsWith(`${S.base}/setup/`), `unexpected link ${S.setupLink}`);
   // The link is printed before the listener necessarily accepts connections.
   await waitForHealthy(S.base);
@@ -320,7 +333,10 @@ step('browser launches', async () => {
   S.page.setDefaultTimeout(15_000);
   S.page.on('pageerror', (e) => S.pageErrors.push(`${S.page.url()}: ${e.message}`));
   S.page.on('console', (m) => {
-    if (m.type() === 'error') S.consoleErrors.push(`${S.page.url()}: ${m.text()}`);
+    if (m.type() === 'error') {
+      const where = m.location()?.url || S.page.url();
+      S.consoleErrors.push(`${where}: ${m.text()}`);
+    }
   });
 });
 

@@ -555,3 +555,103 @@ fn a_busy_port_is_a_clear_error() {
         .clone();
     assert!(String::from_utf8(err).unwrap().contains("--listen"));
 }
+
+#[test]
+fn metrics_are_served_to_local_scrapers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(&data_args(dir.path()));
+    http_get(&server.base, "/login");
+    let (status, body) = http_get(&server.base, "/metrics");
+    assert_eq!(status, 200);
+    assert!(body.contains("rampart_http_requests_total"), "{body}");
+    assert!(body.contains("rampart_users"), "{body}");
+}
+
+/// HTTPS straight from Rampart: a self-signed certificate made with the
+/// openssl command, checked with curl (both are on every Debian machine).
+#[test]
+fn serves_tls_with_hsts_and_secure_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed");
+    assert!(ok.success());
+    let port = free_port();
+    let bin = assert_cmd::cargo::cargo_bin("rampart");
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+        ])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .args(data_args(dir.path()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        if line.contains("serving HTTPS") {
+            break;
+        }
+    }
+    assert!(
+        printed.contains(&format!("https://127.0.0.1:{port}/setup/")),
+        "links use https: {printed}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let headers = loop {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sk",
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+                &format!("https://127.0.0.1:{port}/login"),
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        if text.starts_with("http/") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "TLS server did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        headers.contains("strict-transport-security: max-age="),
+        "{headers}"
+    );
+    assert!(
+        headers.contains("set-cookie: __host-rampart_csrf=") && headers.contains("; secure"),
+        "{headers}"
+    );
+}

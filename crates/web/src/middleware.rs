@@ -223,7 +223,8 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
         Identity::Anonymous { expired } => {
             // Static files and health checks are exempt: monitoring and page
             // assets must not eat the budget meant to slow guessing.
-            let exempt = path.starts_with("/static/") || path == "/healthz";
+            let exempt =
+                path.starts_with("/static/") || path == "/healthz" || path == "/favicon.ico";
             if !exempt && let Err(wait) = state.limits.check_anonymous(ip) {
                 metrics::counter!("rampart_rate_limited_total", "limit" => "anonymous")
                     .increment(1);

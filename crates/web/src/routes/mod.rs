@@ -59,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/static/app.css", get(ops::css))
         .route("/static/app.js", get(ops::js))
+        .route("/static/icon.svg", get(ops::icon))
+        .route("/favicon.ico", get(ops::icon))
         .nest("/api/v1", api::router(&state))
         .fallback(not_found)
         .route_layer(from_fn(track_metrics))

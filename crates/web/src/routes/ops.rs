@@ -58,6 +58,7 @@ pub async fn metrics(State(state): State<AppState>, ctx: PageCtx) -> Result<Resp
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
+const ICON: &str = include_str!("../../static/icon.svg");
 
 pub async fn css() -> Response {
     (
@@ -77,6 +78,18 @@ pub async fn js() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         JS,
+    )
+        .into_response()
+}
+
+/// Rampart's icon, also answered at `/favicon.ico` (browsers ask there first).
+pub async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
     )
         .into_response()
 }

@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 /// Longest accepted finding title, in characters.
 pub const MAX_TITLE_LEN: usize = 300;
-/// Longest accepted free-text field (description, location, asset), in bytes.
-pub const MAX_TEXT_LEN: usize = 64 * 1024;
+/// Longest accepted free-text field (description, location, asset, rule
+/// id), in characters.
+pub const MAX_TEXT_LEN: usize = 65_536;
 const MAX_FINGERPRINT_LEN: usize = 128;
 const MAX_SOURCE_LEN: usize = 32;
 
@@ -227,11 +228,25 @@ impl NewFinding {
 
     /// Checks every field against Rampart's limits; the error names the field.
     pub fn validate(&self) -> Result<(), FindingValidationError> {
-        let title = self.title.trim();
-        if title.is_empty() {
+        for (field, value) in [
+            ("title", Some(&self.title)),
+            ("asset", self.asset.as_ref()),
+            ("location", self.location.as_ref()),
+            ("rule_id", self.rule_id.as_ref()),
+            ("description", self.description.as_ref()),
+        ] {
+            // PostgreSQL cannot store NUL in text, and no scanner means it.
+            if value.is_some_and(|v| v.contains('\0')) {
+                return Err(FindingValidationError::new(
+                    field,
+                    "must not contain NUL characters",
+                ));
+            }
+        }
+        if self.title.trim().is_empty() {
             return Err(FindingValidationError::new("title", "must not be empty"));
         }
-        if title.chars().count() > MAX_TITLE_LEN {
+        if self.title.chars().count() > MAX_TITLE_LEN {
             return Err(FindingValidationError::new(
                 "title",
                 &format!("must be at most {MAX_TITLE_LEN} characters"),
@@ -243,10 +258,13 @@ impl NewFinding {
             ("rule_id", &self.rule_id),
             ("description", &self.description),
         ] {
-            if value.as_ref().is_some_and(|v| v.len() > MAX_TEXT_LEN) {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > MAX_TEXT_LEN)
+            {
                 return Err(FindingValidationError::new(
                     field,
-                    &format!("must be at most {MAX_TEXT_LEN} bytes"),
+                    &format!("must be at most {MAX_TEXT_LEN} characters"),
                 ));
             }
         }
@@ -255,7 +273,7 @@ impl NewFinding {
                 || v.starts_with("CVSS:3.1/")
                 || v.starts_with("CVSS:4.0/"))
                 && v.len() <= 200
-                && v.is_ascii();
+                && v.bytes().all(|b| b.is_ascii_graphic());
             if !looks_right {
                 return Err(FindingValidationError::new(
                     "cvss_vector",
@@ -429,6 +447,9 @@ mod tests {
         let mut f = sample();
         f.cwe = Some(0);
         assert_eq!(f.validate().unwrap_err().field, "cwe");
+        let mut f = sample();
+        f.description = Some("a\0b".into());
+        assert_eq!(f.validate().unwrap_err().field, "description");
         let mut f = sample();
         f.fingerprint = "has space".into();
         assert_eq!(f.validate().unwrap_err().field, "fingerprint");

@@ -48,6 +48,68 @@ pub struct ReadOptions {
 
 /// Most results a single upload may hold; bigger logs should be split.
 pub const MAX_RESULTS: usize = 200_000;
+/// Longest tool name or rule id accepted, in characters.
+pub const MAX_NAME_LEN: usize = 1_000;
+/// Longest artifact URI accepted, in characters.
+pub const MAX_URI_LEN: usize = 65_000;
+
+/// An optional string property: absent is fine; present, it must be a
+/// string without NUL of at most `max` characters. Rampart is strict about
+/// the properties it reads, so a malformed log is refused with the exact path
+/// instead of half-imported.
+fn opt_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+    max: usize,
+) -> Result<Option<&'a str>, SarifError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            if s.contains('\0') {
+                Err(SarifError::new(
+                    format!("{path}.{key}"),
+                    "must not contain NUL characters",
+                ))
+            } else if s.chars().count() > max {
+                Err(SarifError::new(
+                    format!("{path}.{key}"),
+                    format!("must be at most {max} characters"),
+                ))
+            } else {
+                Ok(Some(s))
+            }
+        }
+        Some(_) => Err(SarifError::new(format!("{path}.{key}"), "must be a string")),
+    }
+}
+
+fn opt_object<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a Map<String, Value>>, SarifError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(SarifError::new(
+            format!("{path}.{key}"),
+            "must be an object",
+        )),
+    }
+}
+
+fn opt_array<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a Vec<Value>>, SarifError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => Ok(Some(a)),
+        Some(_) => Err(SarifError::new(format!("{path}.{key}"), "must be an array")),
+    }
+}
 
 /// Parses a SARIF 2.1.0 log and returns one finding per result.
 pub fn read_findings(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<NewFinding>, SarifError> {
@@ -87,15 +149,23 @@ pub fn read_findings(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<NewFinding>
         let run = run
             .as_object()
             .ok_or_else(|| SarifError::new(&rpath, "must be an object"))?;
-        let driver = run
-            .get("tool")
-            .and_then(|t| t.get("driver"))
-            .and_then(Value::as_object)
+        let tool = opt_object(run, "tool", &rpath)?
+            .ok_or_else(|| SarifError::new(format!("{rpath}.tool"), "missing"))?;
+        let driver = opt_object(tool, "driver", &format!("{rpath}.tool"))?
             .ok_or_else(|| SarifError::new(format!("{rpath}.tool.driver"), "missing"))?;
-        let tool = driver
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| SarifError::new(format!("{rpath}.tool.driver.name"), "missing"))?;
+        let dpath = format!("{rpath}.tool.driver");
+        let tool = opt_str(driver, "name", &dpath, MAX_NAME_LEN)?
+            .ok_or_else(|| SarifError::new(format!("{dpath}.name"), "missing"))?;
+        if let Some(rules) = opt_array(driver, "rules", &dpath)? {
+            for (i, rule) in rules.iter().enumerate() {
+                let rp = format!("{dpath}.rules[{i}]");
+                let rule = rule
+                    .as_object()
+                    .ok_or_else(|| SarifError::new(&rp, "must be an object"))?;
+                opt_str(rule, "id", &rp, MAX_NAME_LEN)?
+                    .ok_or_else(|| SarifError::new(format!("{rp}.id"), "missing"))?;
+            }
+        }
         let rules = Rules::new(driver);
         let asset = opts.asset.clone().or_else(|| {
             run.get("versionControlProvenance")
@@ -104,12 +174,9 @@ pub fn read_findings(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<NewFinding>
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         });
-        let Some(results) = run.get("results") else {
+        let Some(results) = opt_array(run, "results", &rpath)? else {
             continue; // A run that ran nothing is valid SARIF.
         };
-        let results = results
-            .as_array()
-            .ok_or_else(|| SarifError::new(format!("{rpath}.results"), "must be an array"))?;
         if out.len() + results.len() > MAX_RESULTS {
             return Err(SarifError::new(
                 format!("{rpath}.results"),
@@ -179,12 +246,20 @@ fn read_result(
     let result = result
         .as_object()
         .ok_or_else(|| SarifError::new(path, "must be an object"))?;
-    let rule_id = result.get("ruleId").and_then(Value::as_str).or_else(|| {
+    let rule_id = opt_str(result, "ruleId", path, MAX_NAME_LEN)?.or_else(|| {
         result
             .get("rule")
             .and_then(|r| r.get("id"))
             .and_then(Value::as_str)
     });
+    if let Some(level) = result.get("level").filter(|v| !v.is_null())
+        && !matches!(level.as_str(), Some("none" | "note" | "warning" | "error"))
+    {
+        return Err(SarifError::new(
+            format!("{path}.level"),
+            "must be one of none, note, warning, error",
+        ));
+    }
     let rule_index = result.get("ruleIndex").and_then(Value::as_u64).or_else(|| {
         result
             .get("rule")
@@ -194,10 +269,22 @@ fn read_result(
     let rule = rules.find(rule_id, rule_index);
     let rule_id = rule_id.or_else(|| rule.and_then(|r| r.get("id")).and_then(Value::as_str));
 
+    let msg = opt_object(result, "message", path)?.ok_or_else(|| {
+        SarifError::new(
+            format!("{path}.message"),
+            "missing; every result needs a message",
+        )
+    })?;
+    opt_str(
+        msg,
+        "text",
+        &format!("{path}.message"),
+        rampart_core::MAX_TEXT_LEN,
+    )?;
     let message = text_of(result.get("message")).ok_or_else(|| {
         SarifError::new(
             format!("{path}.message.text"),
-            "missing; every result needs a message",
+            "missing or blank; every result needs a message",
         )
     })?;
 
@@ -209,24 +296,7 @@ fn read_result(
     let severity = severity_of(result, rule);
     let cwe = rule.and_then(cwe_of);
 
-    let location = result
-        .get("locations")
-        .and_then(|l| l.get(0))
-        .and_then(|l| l.get("physicalLocation"))
-        .and_then(|p| {
-            let uri = p
-                .get("artifactLocation")
-                .and_then(|a| a.get("uri"))
-                .and_then(Value::as_str)?;
-            let line = p
-                .get("region")
-                .and_then(|r| r.get("startLine"))
-                .and_then(Value::as_u64);
-            Some(match line {
-                Some(l) => format!("{uri}:{l}"),
-                None => uri.to_owned(),
-            })
-        });
+    let location = read_location(result, path)?;
 
     let mut description = message.clone();
     if let Some(full) = rule.and_then(|r| text_of(r.get("fullDescription")))
@@ -272,6 +342,52 @@ fn read_result(
         .validate()
         .map_err(|e| SarifError::new(format!("{path} ({})", e.field), e.message))?;
     Ok(finding)
+}
+
+/// The first location as `uri:line`, checking the documented properties.
+fn read_location(result: &Map<String, Value>, path: &str) -> Result<Option<String>, SarifError> {
+    let Some(locations) = opt_array(result, "locations", path)? else {
+        return Ok(None);
+    };
+    let mut first = None;
+    for (i, loc) in locations.iter().enumerate() {
+        let lp = format!("{path}.locations[{i}]");
+        let loc = loc
+            .as_object()
+            .ok_or_else(|| SarifError::new(&lp, "must be an object"))?;
+        let Some(phys) = opt_object(loc, "physicalLocation", &lp)? else {
+            continue;
+        };
+        let pp = format!("{lp}.physicalLocation");
+        let uri = match opt_object(phys, "artifactLocation", &pp)? {
+            Some(a) => opt_str(a, "uri", &format!("{pp}.artifactLocation"), MAX_URI_LEN)?,
+            None => None,
+        };
+        let line = match opt_object(phys, "region", &pp)? {
+            Some(r) => match r.get("startLine") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= 9.0e15)
+                        .map(|f| f as u64)
+                        .ok_or_else(|| {
+                            SarifError::new(
+                                format!("{pp}.region.startLine"),
+                                "must be a whole number of at least 1",
+                            )
+                        })?,
+                ),
+            },
+            None => None,
+        };
+        if first.is_none() {
+            first = uri.map(|u| match line {
+                Some(l) => format!("{u}:{l}"),
+                None => u.to_owned(),
+            });
+        }
+    }
+    Ok(first)
 }
 
 /// `security-severity` (a CVSS-like score that GitHub code scanning also

@@ -81,14 +81,46 @@ fn errors_name_the_path() {
         (r#"{"runs":[]}"#, "version"),
         (r#"{"version":"2.0.0","runs":[]}"#, "version"),
         (r#"{"version":"2.1.0"}"#, "runs"),
-        (r#"{"version":"2.1.0","runs":[{}]}"#, "runs[0].tool.driver"),
+        (r#"{"version":"2.1.0","runs":[{}]}"#, "runs[0].tool"),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{}}]}"#,
+            "runs[0].tool.driver",
+        ),
         (
             r#"{"version":"2.1.0","runs":[{"tool":{"driver":{}}}]}"#,
             "runs[0].tool.driver.name",
         ),
         (
             r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[{"ruleId":"x"}]}]}"#,
+            "runs[0].results[0].message",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[{"message":{"text":"  "}}]}]}"#,
             "runs[0].results[0].message.text",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":7}}}]}"#,
+            "runs[0].tool.driver.name",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[{}]}}}]}"#,
+            "runs[0].tool.driver.rules[0].id",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[{"level":"loud","message":{"text":"m"}}]}]}"#,
+            "runs[0].results[0].level",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[{"ruleId":5,"message":{"text":"m"}}]}]}"#,
+            "runs[0].results[0].ruleId",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[{"message":{"text":"m"},"locations":[{"physicalLocation":{"region":{"startLine":0}}}]}]}]}"#,
+            "runs[0].results[0].locations[0].physicalLocation.region.startLine",
+        ),
+        (
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t\u0000"}}}]}"#,
+            "runs[0].tool.driver.name",
         ),
     ];
     for (doc, path) in cases {

@@ -14,13 +14,31 @@ pub enum StoreError {
     /// This operation only exists on one backend.
     #[error("{0}")]
     Unsupported(String),
+    /// Text the database cannot store (PostgreSQL refuses NUL characters
+    /// and invalid encodings): the caller's input, not a server fault.
+    #[error("{0}")]
+    InvalidText(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value no longer parses (e.g. an unknown role name).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            // 22021: character_not_in_repertoire (e.g. NUL in text).
+            if db.code().as_deref() == Some("22021") {
+                return StoreError::InvalidText(
+                    "text contains a character that cannot be stored (such as NUL)".into(),
+                );
+            }
+        }
+        StoreError::Database(err)
+    }
 }
 
 impl StoreError {
@@ -31,6 +49,6 @@ impl StoreError {
         {
             return StoreError::Conflict(what.to_owned());
         }
-        StoreError::Database(err)
+        StoreError::from(err)
     }
 }

@@ -433,7 +433,7 @@ impl Store {
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                     StoreError::Conflict("no such user".into())
                 }
-                _ => StoreError::Database(e),
+                _ => StoreError::from(e),
             })?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);

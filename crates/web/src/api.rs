@@ -53,6 +53,14 @@ fn parse_json<T: serde::de::DeserializeOwned>(
         BytesRejection::FailedToBufferBody(_) => ApiError(AppError::PayloadTooLarge { limit }),
         other => ApiError(AppError::bad_request(None, other.body_text())),
     })?;
+    // Every JSON body this API takes is an object; serde would otherwise
+    // also accept a struct written as an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError(AppError::bad_request(
+            None,
+            "the body must be a JSON object",
+        )));
+    }
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -138,32 +146,77 @@ pub struct FindingList {
 pub struct FindingIn {
     /// Where it comes from: `secrets`, `detection`, `audit`, `inspector`,
     /// `sarif`, `manual` or another lowercase name (a-z, 0-9, - and _).
+    #[schema(pattern = r"^[a-z0-9_-]{1,32}$")]
     pub source: String,
+    /// Up to 300 characters, not blank.
+    #[schema(max_length = 300, pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$")]
     pub title: String,
     pub severity: Severity,
+    /// A CVSS 3.0, 3.1 or 4.0 vector string.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^CVSS:(3\.0|3\.1|4\.0)/[!-~]*$")]
     pub cvss_vector: Option<String>,
     /// CWE number, without the `CWE-` prefix.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number::option_u32")]
+    #[schema(minimum = 1, maximum = 100000)]
     pub cwe: Option<u32>,
     #[serde(default)]
+    #[schema(max_length = 65536, pattern = r"^[^\u0000]*$")]
     pub asset: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 65536, pattern = r"^[^\u0000]*$")]
     pub location: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 65536, pattern = r"^[^\u0000]*$")]
     pub rule_id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 65536, pattern = r"^[^\u0000]*$")]
     pub description: Option<String>,
     /// Stable identity; the same fingerprint again counts as the same
     /// finding seen again. Derived from source, rule, asset and location
     /// when omitted.
     #[serde(default)]
+    #[schema(pattern = r"^[!-~]{1,128}$")]
     pub fingerprint: Option<String>,
+}
+
+/// JSON Schema calls `79.0` an integer, so the API accepts whole-number
+/// floats wherever it takes an integer.
+mod whole_number {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn whole(v: serde_json::Number) -> Option<i64> {
+        v.as_i64().or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+    }
+
+    pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => whole(n)
+                .and_then(|v| u32::try_from(v).ok())
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a whole number from 0 to 4294967295")),
+        }
+    }
+
+    pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => whole(n)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a whole number")),
+        }
+    }
 }
 
 /// A batch of findings.
 #[derive(Deserialize, ToSchema)]
 pub struct FindingBatch {
+    #[schema(max_items = 50000)]
     pub findings: Vec<FindingIn>,
 }
 
@@ -198,6 +251,7 @@ const MAX_BATCH: usize = 50_000;
         (status = 400, description = "A filter value is invalid", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks findings:read", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn list_findings(
@@ -206,7 +260,7 @@ pub async fn list_findings(
     uri: Uri,
 ) -> Result<Json<FindingList>, ApiError> {
     if !who.can(Action::ReadFindings) {
-        return Err(forbidden_scope(&who, "findings:read"));
+        return Err(forbidden_scope(&who, Action::ReadFindings));
     }
     let Query(q) = Query::<FindingsQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError(AppError::bad_request(None, e.body_text())))?;
@@ -223,8 +277,9 @@ pub async fn list_findings(
     }))
 }
 
-fn forbidden_scope(who: &crate::Principal, scope: &str) -> ApiError {
-    if who.role.allows(Action::ReadFindings) || who.role == Role::Admin {
+fn forbidden_scope(who: &crate::Principal, action: Action) -> ApiError {
+    let scope = action.scope();
+    if who.role.allows(action) {
         ApiError(AppError::Forbidden(format!(
             "this token lacks the {scope} scope; create one with it"
         )))
@@ -313,6 +368,7 @@ async fn record_ingest(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks findings:write", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn ingest_findings(
@@ -322,7 +378,7 @@ pub async fn ingest_findings(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResult>, ApiError> {
     if !who.can(Action::IngestFindings) {
-        return Err(forbidden_scope(&who, "findings:write"));
+        return Err(forbidden_scope(&who, Action::IngestFindings));
     }
     let batch: FindingBatch = parse_json(body, state.config.max_upload_bytes)?;
     let findings = validate_batch(batch.findings)?;
@@ -337,20 +393,23 @@ pub async fn ingest_findings(
 pub struct SarifQuery {
     /// The asset (repository or service) the results belong to; defaults to
     /// the log's `versionControlProvenance` repository URI.
+    #[param(max_length = 65536, pattern = r"^[^\u0000]*$")]
     pub asset: Option<String>,
     /// The source name to record; `sarif` by default.
+    #[param(pattern = r"^[a-z0-9_-]{1,32}$")]
     pub source: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/findings/sarif", tag = "findings",
     params(SarifQuery),
-    request_body(content = String, description = "A SARIF 2.1.0 log", content_type = "application/json"),
+    request_body(content = crate::openapi::SarifLog, description = "A SARIF 2.1.0 log", content_type = "application/json"),
     responses(
         (status = 200, description = "One finding per result; known fingerprints were updated", body = IngestResult),
         (status = 400, description = "Not SARIF 2.1.0; `field` names the JSON path at fault", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks findings:write", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn ingest_sarif(
@@ -361,7 +420,7 @@ pub async fn ingest_sarif(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResult>, ApiError> {
     if !who.can(Action::IngestFindings) {
-        return Err(forbidden_scope(&who, "findings:write"));
+        return Err(forbidden_scope(&who, Action::IngestFindings));
     }
     let Query(q) = Query::<SarifQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError(AppError::bad_request(None, e.body_text())))?;
@@ -394,12 +453,13 @@ pub async fn ingest_sarif(
 }
 
 #[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings",
-    params(("id" = i64, Path, description = "Finding id")),
+    params(("id" = i64, Path, description = "Finding id", minimum = 1)),
     responses(
         (status = 200, description = "The finding", body = FindingOut),
         (status = 400, description = "The id is not a positive integer", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such finding, or not visible to the caller", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn get_finding(
@@ -418,7 +478,7 @@ pub struct StatusChange {
 }
 
 #[utoipa::path(post, path = "/api/v1/findings/{id}/status", tag = "findings",
-    params(("id" = i64, Path, description = "Finding id")),
+    params(("id" = i64, Path, description = "Finding id", minimum = 1)),
     request_body = StatusChange,
     responses(
         (status = 200, description = "The finding after the change", body = FindingOut),
@@ -426,6 +486,8 @@ pub struct StatusChange {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not allowed to change findings", body = ErrorBody),
         (status = 404, description = "No such finding, or not visible to the caller", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn set_status(
@@ -447,18 +509,23 @@ pub async fn set_status(
 /// Who should work on the finding; `null` unassigns it.
 #[derive(Deserialize, ToSchema)]
 pub struct AssigneeChange {
+    /// The id of an active staff account (admin, triager or engineer).
+    #[serde(default, deserialize_with = "whole_number::option_i64")]
+    #[schema(minimum = 1)]
     pub assignee_id: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/findings/{id}/assignee", tag = "findings",
-    params(("id" = i64, Path, description = "Finding id")),
+    params(("id" = i64, Path, description = "Finding id", minimum = 1)),
     request_body = AssigneeChange,
     responses(
         (status = 200, description = "The finding after the change", body = FindingOut),
         (status = 400, description = "Invalid id, or not an active staff account", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not allowed to assign findings", body = ErrorBody),
-        (status = 404, description = "No such finding, or not visible to the caller", body = ErrorBody),
+        (status = 404, description = "No such finding or user, or not visible to the caller", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn set_assignee(
@@ -492,6 +559,7 @@ pub struct Me {
     responses(
         (status = 200, description = "The caller's identity, role and scopes", body = Me),
         (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn me(ApiCaller(who): ApiCaller) -> Json<Me> {

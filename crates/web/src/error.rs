@@ -81,6 +81,10 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::InvalidText(m) => AppError::BadRequest {
+                field: None,
+                message: m,
+            },
             other => AppError::Internal(other.to_string()),
         }
     }

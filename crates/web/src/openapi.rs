@@ -31,6 +31,19 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api::AssigneeChange,
         api::Me,
         ErrorBody,
+        SarifLog,
+        SarifRun,
+        SarifTool,
+        SarifDriver,
+        SarifRule,
+        SarifResult,
+        SarifMessage,
+        SarifLocation,
+        SarifPhysicalLocation,
+        SarifArtifactLocation,
+        SarifRegion,
+        SarifLevel,
+        crate::routes::findings::SortKey,
         rampart_core::Severity,
         rampart_core::FindingStatus,
         rampart_core::Role,
@@ -56,4 +69,113 @@ impl utoipa::Modify for BearerAuth {
 /// The document as JSON.
 pub fn document() -> serde_json::Value {
     serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}
+
+// The part of SARIF 2.1.0 that Rampart reads, for the API document. The
+// server parses the JSON itself (see `rampart-sarif`) and ignores the many
+// other properties a log may carry; these types only describe the input.
+
+/// A SARIF 2.1.0 log.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifLog {
+    #[schema(pattern = r"^2\.1\.0$")]
+    version: String,
+    runs: Vec<SarifRun>,
+}
+
+/// One run of one tool.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifRun {
+    tool: SarifTool,
+    #[schema(max_items = 200000)]
+    results: Option<Vec<SarifResult>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifTool {
+    driver: SarifDriver,
+}
+
+/// The tool that produced the results.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifDriver {
+    #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
+    name: String,
+    rules: Option<Vec<SarifRule>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifRule {
+    #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
+    id: String,
+}
+
+/// How loudly the tool reports a result; used for the severity unless the
+/// rule or result has a `security-severity` property.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum SarifLevel {
+    None,
+    Note,
+    Warning,
+    Error,
+}
+
+/// One result: becomes one finding.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifResult {
+    #[serde(rename = "ruleId")]
+    #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
+    rule_id: Option<String>,
+    level: Option<SarifLevel>,
+    message: SarifMessage,
+    locations: Option<Vec<SarifLocation>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifMessage {
+    /// Not blank.
+    #[schema(
+        max_length = 65536,
+        pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$"
+    )]
+    text: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifLocation {
+    #[serde(rename = "physicalLocation")]
+    physical_location: Option<SarifPhysicalLocation>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifPhysicalLocation {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: Option<SarifArtifactLocation>,
+    region: Option<SarifRegion>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifArtifactLocation {
+    #[schema(max_length = 65000, pattern = r"^[^\u0000]*$")]
+    uri: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SarifRegion {
+    #[serde(rename = "startLine")]
+    #[schema(minimum = 1)]
+    start_line: Option<i64>,
 }

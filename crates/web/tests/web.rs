@@ -15,8 +15,9 @@ fn sarif(results: usize) -> String {
         .map(|i| {
             format!(
                 r#"{{"ruleId":"R{r}","level":"error","message":{{"text":"Problem {i}"}},
-                "locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"src/f{i}.rs"}},"region":{{"startLine":{i}}}}}}}]}}"#,
-                r = i % 3
+                "locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"src/f{i}.rs"}},"region":{{"startLine":{line}}}}}}}]}}"#,
+                r = i % 3,
+                line = i + 1
             )
         })
         .collect();
@@ -959,5 +960,102 @@ async fn openapi_document_matches_the_routes() {
                 r.body
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn api_edge_cases_found_by_fuzzing() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let token = app.token(None, "all").await;
+        // Without a token a POST is 401 (not a CSRF 403): there is no cookie to forge.
+        let r = app
+            .send(
+                axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri("/api/v1/findings")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(axum::body::Body::from(r#"{"findings":[]}"#))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        // NUL characters are refused with 400 on every backend, never a 500.
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/findings",
+                &token,
+                Some(
+                    r#"{"findings":[{"source":"manual","title":"a\u0000b","severity":"high"}]}"#
+                        .into(),
+                ),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{}: {}",
+            app.store.label,
+            r.body
+        );
+        assert_eq!(r.json()["field"], "findings[0].title");
+        for q in ["q=%00", "asset=%00", "source=%00"] {
+            let r = app
+                .api(Method::GET, &format!("/api/v1/findings?{q}"), &token, None)
+                .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
+        }
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/findings/sarif?asset=%00",
+                &token,
+                Some(sarif(1)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        // Whole-number floats count as integers, as JSON Schema says.
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/findings",
+                &token,
+                Some(
+                    r#"{"findings":[{"source":"manual","title":"x","severity":"low","cwe":79.0}]}"#
+                        .into(),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let id = r.json()["ids"][0].as_i64().unwrap();
+        // Assigning to a user who does not exist is 404, like a missing finding.
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/findings/{id}/assignee"),
+                &token,
+                Some(r#"{"assignee_id":4242}"#.into()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // An engineer is told it is the role, not the scope, that forbids ingestion.
+        let eng = app.user("e@example.com", Role::Engineer).await;
+        let t = app.token(Some(eng), "all").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/findings",
+                &t,
+                Some(r#"{"findings":[]}"#.into()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("engineer role")
+        );
     }
 }

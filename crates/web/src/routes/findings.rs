@@ -22,23 +22,47 @@ use std::net::IpAddr;
 #[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
     /// Only findings from this source (e.g. `sarif`, `secrets`).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub source: Option<String>,
-    /// Only this severity: critical, high, medium, low or info.
+    /// Only this severity.
+    #[param(value_type = Option<Severity>)]
     pub severity: Option<String>,
-    /// Only this status, e.g. `open` or `in_progress`.
+    /// Only this status.
+    #[param(value_type = Option<FindingStatus>)]
     pub status: Option<String>,
     /// Only findings on this asset (exact match).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub asset: Option<String>,
     /// A user id, `me`, or `none` for unassigned findings.
+    #[param(pattern = r"^(me|none|[1-9][0-9]{0,17})$")]
     pub assignee: Option<String>,
     /// Case-insensitive text the title must contain.
+    #[param(pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
-    /// last_seen (default), severity, first_seen or occurrences.
+    /// Order of the list.
+    #[param(value_type = Option<SortKey>)]
     pub sort: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
-    /// Findings per page, 1 to 500 (default 50).
+    /// Findings per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<i64>,
+}
+
+/// How the findings list can be ordered (documentation of `sort`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "snake_case")]
+pub enum SortKey {
+    /// Most recently seen first (default).
+    LastSeen,
+    /// Worst first.
+    Severity,
+    /// Newest first.
+    FirstSeen,
+    /// Most often seen first.
+    Occurrences,
 }
 
 fn blank_to_none(v: &Option<String>) -> Option<&str> {
@@ -51,6 +75,32 @@ impl FindingsQuery {
     /// ignored (a hand-edited page URL still shows something).
     pub fn to_filter(&self, who: &Principal, strict: bool) -> Result<FindingFilter, AppError> {
         let bad = |field: &str, msg: String| AppError::bad_request(Some(field), msg);
+        if strict {
+            // Empty is not a value for the enumerated parameters: say so
+            // rather than silently ignoring a malformed filter.
+            for (field, v) in [
+                ("severity", &self.severity),
+                ("status", &self.status),
+                ("assignee", &self.assignee),
+                ("sort", &self.sort),
+            ] {
+                if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                    return Err(bad(
+                        field,
+                        "must not be empty; leave the parameter out instead".into(),
+                    ));
+                }
+            }
+            for (field, v) in [
+                ("source", &self.source),
+                ("asset", &self.asset),
+                ("q", &self.q),
+            ] {
+                if v.as_deref().is_some_and(|v| v.contains('\0')) {
+                    return Err(bad(field, "must not contain NUL characters".into()));
+                }
+            }
+        }
         let mut f = FindingFilter {
             source: blank_to_none(&self.source).map(str::to_owned),
             asset: blank_to_none(&self.asset).map(str::to_owned),
@@ -76,11 +126,11 @@ impl FindingsQuery {
                 "none" => Some(AssigneeFilter::Unassigned),
                 "me" => who.user_id.map(AssigneeFilter::User),
                 id => match id.parse::<i64>() {
-                    Ok(v) => Some(AssigneeFilter::User(v)),
-                    Err(_) if strict => {
+                    Ok(v) if v > 0 => Some(AssigneeFilter::User(v)),
+                    _ if strict => {
                         return Err(bad("assignee", "use a user id, \"me\" or \"none\"".into()));
                     }
-                    Err(_) => None,
+                    _ => None,
                 },
             };
         }
@@ -176,14 +226,15 @@ pub async fn change_assignee(
     }
     let label = match assignee {
         Some(uid) => {
+            // A user that does not exist is "not found", like a finding.
             let u = state
                 .store
                 .user_by_id(uid)
                 .await
-                .map_err(|_| AppError::bad_request(Some("assignee"), "no such user"))?;
+                .map_err(|_| AppError::NotFound)?;
             if !u.role.is_staff() || u.disabled {
                 return Err(AppError::bad_request(
-                    Some("assignee"),
+                    Some("assignee_id"),
                     "findings can only be assigned to active staff accounts",
                 ));
             }

@@ -442,7 +442,15 @@ fn serve_prints_the_setup_link_backs_up_online_and_stops_gracefully() {
         .stdout
         .clone();
     let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(j["schema_version"], 1);
+    assert_eq!(
+        j["schema_version"],
+        j["known_versions"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone()
+    );
     // Backing up over an existing file is refused.
     rampart()
         .args(["db", "backup"])

@@ -38,6 +38,31 @@ pub struct AuditPage {
     pub per_page: i64,
 }
 
+/// Appends an entry inside an open transaction (`detail` overrides the
+/// entry's own).
+pub(crate) async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    e: &NewAuditEntry,
+    detail: &str,
+    now: UnixMillis,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, actor, action, object_type, object_id, detail, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now)
+    .bind(e.actor_id)
+    .bind(e.actor.clone())
+    .bind(e.action.clone())
+    .bind(e.object_type.clone())
+    .bind(e.object_id.clone())
+    .bind(detail.to_owned())
+    .bind(e.ip.clone())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Appends to the audit log. The table refuses updates and deletes.
     pub async fn append_audit(&self, e: &NewAuditEntry, now: UnixMillis) -> Result<()> {

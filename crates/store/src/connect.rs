@@ -170,6 +170,20 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (SQLite's `PRAGMA optimize`;
+    /// PostgreSQL's autovacuum does this by itself). Run periodically and
+    /// after large imports so filters keep choosing the right index.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            // Bounded work: sample at most this many rows per index.
+            sqlx::query("PRAGMA analysis_limit = 1000")
+                .execute(&self.pool)
+                .await?;
+            sqlx::query("PRAGMA optimize").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Closes every connection; used on graceful shutdown.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -184,6 +184,10 @@ pub struct StatusCount {
     pub count: i64,
 }
 
+/// Rows per multi-row upsert: 13 parameters each stays far below both
+/// engines' limits on bound parameters (32,766 and 65,535).
+const INGEST_CHUNK: usize = 500;
+
 enum Bind {
     Int(i64),
     Text(String),
@@ -286,47 +290,96 @@ impl Store {
         batch: &[NewFinding],
         now: UnixMillis,
     ) -> Result<IngestSummary> {
+        // The same fingerprint twice in one batch is one finding seen twice:
+        // fold duplicates first, because a multi-row upsert may not touch
+        // the same row twice.
+        let mut order: Vec<usize> = Vec::with_capacity(batch.len());
+        let mut unique: Vec<(&NewFinding, i64)> = Vec::new();
+        let mut index_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for f in batch {
+            let k = *index_of.entry(f.fingerprint.as_str()).or_insert_with(|| {
+                unique.push((f, 0));
+                unique.len() - 1
+            });
+            // The latest wording in the batch wins, as it would row by row.
+            unique[k].0 = f;
+            unique[k].1 += 1;
+            order.push(k);
+        }
+
         let _g = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
+        let mut ids = vec![0i64; unique.len()];
         let mut summary = IngestSummary::default();
-        for f in batch {
-            let (id, occurrences): (i64, i64) = sqlx::query_as(
+        for (chunk_no, chunk) in unique.chunks(INGEST_CHUNK).enumerate() {
+            let mut sql = String::from(
                 "INSERT INTO findings (source, title, severity, severity_rank, cvss_vector, cwe, asset, \
-                 location, rule_id, description, fingerprint, status, first_seen, last_seen, occurrences, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, 1, $12) \
-                 ON CONFLICT (fingerprint) DO UPDATE SET \
+                 location, rule_id, description, fingerprint, status, first_seen, last_seen, occurrences, updated_at) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                let b = row * 13;
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'open', ${}, ${}, ${}, ${})",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 12, b + 13, b + 12
+                ));
+            }
+            sql.push_str(
+                " ON CONFLICT (fingerprint) DO UPDATE SET \
                    title = excluded.title, severity = excluded.severity, severity_rank = excluded.severity_rank, \
                    cvss_vector = COALESCE(excluded.cvss_vector, findings.cvss_vector), \
                    cwe = COALESCE(excluded.cwe, findings.cwe), \
                    description = COALESCE(excluded.description, findings.description), \
                    last_seen = CASE WHEN excluded.last_seen > findings.last_seen THEN excluded.last_seen ELSE findings.last_seen END, \
-                   occurrences = findings.occurrences + 1, \
+                   occurrences = findings.occurrences + excluded.occurrences, \
                    status = CASE WHEN findings.status IN ('resolved', 'verified') THEN 'open' ELSE findings.status END, \
                    updated_at = excluded.updated_at \
-                 RETURNING id, occurrences",
-            )
-            .bind(f.source.as_str().to_owned())
-            .bind(f.title.trim().to_owned())
-            .bind(f.severity.as_str())
-            .bind(f.severity.rank())
-            .bind(f.cvss_vector.clone())
-            .bind(f.cwe.map(i64::from))
-            .bind(f.asset.clone())
-            .bind(f.location.clone())
-            .bind(f.rule_id.clone())
-            .bind(f.description.clone())
-            .bind(f.fingerprint.clone())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            if occurrences == 1 {
-                summary.created += 1;
-            } else {
-                summary.updated += 1;
+                 RETURNING id, fingerprint, occurrences",
+            );
+            let mut q = sqlx::query_as::<_, (i64, String, i64)>(AssertSqlSafe(sql));
+            for (f, count) in chunk {
+                q = q
+                    .bind(f.source.as_str().to_owned())
+                    .bind(f.title.trim().to_owned())
+                    .bind(f.severity.as_str())
+                    .bind(f.severity.rank())
+                    .bind(f.cvss_vector.clone())
+                    .bind(f.cwe.map(i64::from))
+                    .bind(f.asset.clone())
+                    .bind(f.location.clone())
+                    .bind(f.rule_id.clone())
+                    .bind(f.description.clone())
+                    .bind(f.fingerprint.clone())
+                    .bind(now)
+                    .bind(*count);
             }
-            summary.ids.push(id);
+            let rows = q.fetch_all(&mut *tx).await?;
+            let base = chunk_no * INGEST_CHUNK;
+            let position: std::collections::HashMap<&str, usize> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, (f, _))| (f.fingerprint.as_str(), base + i))
+                .collect();
+            for (id, fingerprint, occurrences) in rows {
+                let Some(&k) = position.get(fingerprint.as_str()) else {
+                    return Err(StoreError::Corrupt(format!(
+                        "upsert returned unknown fingerprint {fingerprint}"
+                    )));
+                };
+                ids[k] = id;
+                // Seen only in this batch: new. Anything more: it existed.
+                if occurrences == unique[k].1 {
+                    summary.created += 1;
+                    summary.updated += (unique[k].1 - 1) as u64;
+                } else {
+                    summary.updated += unique[k].1 as u64;
+                }
+            }
         }
         tx.commit().await?;
+        summary.ids = order.into_iter().map(|k| ids[k]).collect();
         Ok(summary)
     }
 
@@ -361,9 +414,13 @@ impl Store {
         let (total,) = count_q.fetch_one(&self.pool).await?;
 
         let n = binds.len();
+        // Deferred join: pick the page's ids from the narrow filter index
+        // first, then read only those rows. Sorting thousands of full rows
+        // (descriptions included) to keep fifty was the slow part.
+        let order = filter.sort.order_by();
         let list_sql = format!(
-            "{SELECT_FINDING}{where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
-            filter.sort.order_by(),
+            "{SELECT_FINDING} JOIN (SELECT f.id FROM findings f{where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}) page \
+             ON page.id = f.id ORDER BY {order}",
             n + 1,
             n + 2
         );
@@ -397,22 +454,43 @@ impl Store {
         status: FindingStatus,
         now: UnixMillis,
     ) -> Result<FindingStatus> {
+        self.set_finding_status_audited(id, status, now, None).await
+    }
+
+    /// Sets a finding's status and, when it changed, appends `audit` (with
+    /// the detail `old → new` filled in) in the same transaction: the change
+    /// and its record are stored together or not at all.
+    pub async fn set_finding_status_audited(
+        &self,
+        id: i64,
+        status: FindingStatus,
+        now: UnixMillis,
+        audit: Option<&crate::NewAuditEntry>,
+    ) -> Result<FindingStatus> {
         let _g = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let prev: Option<(String,)> = sqlx::query_as("SELECT status FROM findings WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-        let prev = prev.ok_or(StoreError::NotFound)?.0;
-        sqlx::query("UPDATE findings SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status.as_str())
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        if prev.is_some() {
+            sqlx::query("UPDATE findings SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let prev: FindingStatus = prev
+            .ok_or(StoreError::NotFound)?
+            .0
+            .parse()
+            .map_err(|e: rampart_core::UnknownStatus| StoreError::Corrupt(e.to_string()))?;
+        if let Some(entry) = audit.filter(|_| prev != status) {
+            crate::audit::insert_audit(&mut tx, entry, &format!("{prev} → {status}"), now).await?;
+        }
         tx.commit().await?;
-        prev.parse()
-            .map_err(|e: rampart_core::UnknownStatus| StoreError::Corrupt(e.to_string()))
+        Ok(prev)
     }
 
     /// Assigns a finding to a staff member, or unassigns it with `None`.

@@ -14,15 +14,23 @@ struct Step {
     postgres: &'static str,
 }
 
-const STEPS: &[Step] = &[Step {
-    version: 1,
-    description: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        description: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Step {
+        version: 2,
+        description: "findings filter index",
+        sqlite: include_str!("../migrations/sqlite/0002_findings_filter_index.sql"),
+        postgres: include_str!("../migrations/postgres/0002_findings_filter_index.sql"),
+    },
+];
 
 /// The schema versions this build knows, oldest first.
-pub const MIGRATION_VERSIONS: &[i64] = &[1];
+pub const MIGRATION_VERSIONS: &[i64] = &[1, 2];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = STEPS

@@ -448,3 +448,76 @@ async fn migrate_is_idempotent() {
         );
     }
 }
+
+#[tokio::test]
+async fn large_batches_with_repeats_count_every_sighting() {
+    for s in testkit::all().await {
+        // 1,203 items over several upsert chunks, with every finding twice.
+        let mut batch: Vec<NewFinding> = (0..601)
+            .map(|i| finding(&format!("F{i}"), Severity::Low, "big"))
+            .collect();
+        batch.extend(batch.clone());
+        batch.push(finding("F0", Severity::High, "big"));
+        let r = s.ingest_findings(&batch, T0).await.unwrap();
+        assert_eq!((r.created, r.updated), (601, 602), "{}", s.label);
+        assert_eq!(r.ids.len(), 1203);
+        assert_eq!(r.ids[0], r.ids[601], "same fingerprint, same id");
+        assert_eq!(r.ids[0], r.ids[1202]);
+        let f0 = s.finding(r.ids[0]).await.unwrap();
+        assert_eq!(f0.occurrences, 3);
+        assert_eq!(
+            f0.severity,
+            Severity::High,
+            "the latest sighting's severity wins"
+        );
+        assert_eq!(s.finding(r.ids[5]).await.unwrap().occurrences, 2);
+        let again = s.ingest_findings(&batch[..601], T0 + 1).await.unwrap();
+        assert_eq!((again.created, again.updated), (0, 601));
+        assert_eq!(s.finding(r.ids[5]).await.unwrap().occurrences, 3);
+        assert_eq!(
+            s.list_findings(&FindingFilter::default(), 1, 10)
+                .await
+                .unwrap()
+                .total,
+            601
+        );
+    }
+}
+
+#[tokio::test]
+async fn status_change_and_its_audit_entry_are_one_transaction() {
+    for s in testkit::all().await {
+        let id = s
+            .ingest_findings(&[finding("x", Severity::Low, "a")], T0)
+            .await
+            .unwrap()
+            .ids[0];
+        let entry = NewAuditEntry {
+            actor: "t@example.com".into(),
+            action: "finding.status".into(),
+            object_type: "finding".into(),
+            object_id: id.to_string(),
+            ..Default::default()
+        };
+        let prev = s
+            .set_finding_status_audited(id, FindingStatus::Resolved, T0, Some(&entry))
+            .await
+            .unwrap();
+        assert_eq!(prev, FindingStatus::Open);
+        // Setting the same status again records nothing.
+        s.set_finding_status_audited(id, FindingStatus::Resolved, T0, Some(&entry))
+            .await
+            .unwrap();
+        let history = s
+            .audit_for_object("finding", &id.to_string())
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 1, "{}", s.label);
+        assert_eq!(history[0].detail, "open → resolved");
+        assert!(matches!(
+            s.set_finding_status_audited(9_999, FindingStatus::Open, T0, Some(&entry))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

@@ -346,6 +346,7 @@ async fn record_ingest(
     what: &str,
     s: &IngestSummary,
 ) -> Result<(), ApiError> {
+    state.findings_changed(s.ids.len());
     crate::routes::audit(
         state,
         who,

@@ -48,6 +48,9 @@ pub struct AppState {
     pub limits: Arc<ratelimit::Limits>,
     /// Renders Prometheus metrics; `None` when the binary installed none.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The distinct finding sources for filter menus: a full index scan at
+    /// scale, so kept for a short while and dropped on every ingestion.
+    pub(crate) sources_cache: Arc<std::sync::Mutex<Option<(i64, Vec<String>)>>>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             hasher: PasswordHasher::default(),
             limits,
             metrics: None,
+            sources_cache: Arc::default(),
         }
     }
 
@@ -80,6 +84,38 @@ impl AppState {
 
     pub(crate) fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Distinct finding sources, from a cache at most 60 seconds old.
+    pub(crate) async fn finding_sources(&self) -> Result<Vec<String>, AppError> {
+        let now = self.now();
+        if let Ok(guard) = self.sources_cache.lock()
+            && let Some((at, v)) = guard.as_ref()
+            && now - at < 60_000
+        {
+            return Ok(v.clone());
+        }
+        let v = self.store.finding_sources().await?;
+        if let Ok(mut guard) = self.sources_cache.lock() {
+            *guard = Some((now, v.clone()));
+        }
+        Ok(v)
+    }
+
+    /// Called after findings arrive: new sources may exist, and a large
+    /// import changes the data's shape enough to refresh planner statistics.
+    pub(crate) fn findings_changed(&self, count: usize) {
+        if let Ok(mut guard) = self.sources_cache.lock() {
+            *guard = None;
+        }
+        if count >= 1_000 {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.optimize().await {
+                    tracing::warn!(error = %e, "Could not refresh query statistics");
+                }
+            });
+        }
     }
 }
 

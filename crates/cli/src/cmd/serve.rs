@@ -51,6 +51,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
                 tracing::warn!(error = %e, "Could not purge expired sessions");
             }
             hk.limits.housekeeping();
+            if let Err(e) = hk.store.optimize().await {
+                tracing::warn!(error = %e, "Could not refresh query statistics");
+            }
         }
     });
 

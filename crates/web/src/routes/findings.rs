@@ -194,21 +194,19 @@ pub async fn change_status(
     if !who.can(Action::UpdateFindings) {
         return Err(AppError::Forbidden("You may not change findings.".into()));
     }
-    let prev = state
+    let entry = rampart_store::NewAuditEntry {
+        actor_id: who.user_id,
+        actor: who.actor_label(),
+        action: "finding.status".into(),
+        object_type: "finding".into(),
+        object_id: id.to_string(),
+        detail: String::new(),
+        ip: ip.to_string(),
+    };
+    state
         .store
-        .set_finding_status(f.id, status, state.now())
+        .set_finding_status_audited(f.id, status, state.now(), Some(&entry))
         .await?;
-    if prev != status {
-        audit(
-            state,
-            who,
-            "finding.status",
-            ("finding", id.to_string()),
-            format!("{prev} → {status}"),
-            ip,
-        )
-        .await?;
-    }
     Ok(state.store.finding(id).await?)
 }
 
@@ -312,7 +310,7 @@ pub async fn list(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    for s in state.store.finding_sources().await? {
+    for s in state.finding_sources().await? {
         if !sources.contains(&s) {
             sources.push(s);
         }

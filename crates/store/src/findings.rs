@@ -155,14 +155,23 @@ pub struct FindingFilter {
 #[derive(Debug, Clone)]
 pub struct FindingPage {
     pub items: Vec<Finding>,
+    /// Findings matching, counted up to [`COUNT_CAP`].
     pub total: i64,
+    /// False when more than [`COUNT_CAP`] match and `total` is the cap.
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
 
 impl FindingPage {
+    /// Pages in `total` (a lower bound when the total is not exact).
     pub fn pages(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+
+    /// Whether a next page exists.
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages() || (!self.total_exact && self.items.len() as i64 == self.per_page)
     }
 }
 
@@ -184,7 +193,11 @@ pub struct StatusCount {
     pub count: i64,
 }
 
-/// Rows per multi-row upsert: 13 parameters each stays far below both
+/// The largest total a findings list counts exactly; beyond it the total
+/// reads "10,000+" (see [`FindingPage::total_exact`]).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Rows per multi-row upsert: 15 parameters each stays far below both
 /// engines' limits on bound parameters (32,766 and 65,535).
 const INGEST_CHUNK: usize = 500;
 
@@ -316,15 +329,31 @@ impl Store {
                 "INSERT INTO findings (source, title, severity, severity_rank, cvss_vector, cwe, asset, \
                  location, rule_id, description, fingerprint, status, first_seen, last_seen, occurrences, updated_at) VALUES ",
             );
-            for row in 0..chunk.len() {
-                let b = row * 13;
-                if row > 0 {
-                    sql.push_str(", ");
+            // SQLite gets anonymous `?` placeholders: naming thousands of
+            // `$N` makes binding quadratic (each name lookup walks a list).
+            let sqlite = self.backend() == crate::Backend::Sqlite;
+            let mut next = 0usize;
+            let mut ph = |sql: &mut String| {
+                next += 1;
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${next}"));
                 }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'open', ${}, ${}, ${}, ${})",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 12, b + 13, b + 12
-                ));
+            };
+            for row in 0..chunk.len() {
+                sql.push_str(if row > 0 { ", (" } else { "(" });
+                for col in 0..16 {
+                    if col > 0 {
+                        sql.push_str(", ");
+                    }
+                    if col == 11 {
+                        sql.push_str("'open'");
+                    } else {
+                        ph(&mut sql);
+                    }
+                }
+                sql.push(')');
             }
             sql.push_str(
                 " ON CONFLICT (fingerprint) DO UPDATE SET \
@@ -353,7 +382,9 @@ impl Store {
                     .bind(f.description.clone())
                     .bind(f.fingerprint.clone())
                     .bind(now)
-                    .bind(*count);
+                    .bind(now)
+                    .bind(*count)
+                    .bind(now);
             }
             let rows = q.fetch_all(&mut *tx).await?;
             let base = chunk_no * INGEST_CHUNK;
@@ -403,7 +434,12 @@ impl Store {
         let page = page.max(1);
         let (where_sql, binds) = filter.where_clause();
 
-        let count_sql = format!("SELECT COUNT(*) FROM findings f{where_sql}");
+        // Counting stops at COUNT_CAP: past that, an exact number costs a
+        // scan of every match on every page view and helps nobody triage.
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM findings f{where_sql} LIMIT {}) capped",
+            COUNT_CAP + 1
+        );
         let mut count_q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
         for b in &binds {
             count_q = match b {
@@ -411,7 +447,9 @@ impl Store {
                 Bind::Text(t) => count_q.bind(t.clone()),
             };
         }
-        let (total,) = count_q.fetch_one(&self.pool).await?;
+        let (counted,) = count_q.fetch_one(&self.pool).await?;
+        let total_exact = counted <= COUNT_CAP;
+        let total = counted.min(COUNT_CAP);
 
         let n = binds.len();
         // Deferred join: pick the page's ids from the narrow filter index
@@ -442,6 +480,7 @@ impl Store {
                 .map(Finding::try_from)
                 .collect::<Result<_>>()?,
             total,
+            total_exact,
             page,
             per_page,
         })

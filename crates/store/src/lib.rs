@@ -24,7 +24,8 @@ pub use audit::{AuditEntry, AuditPage, NewAuditEntry};
 pub use connect::{Backend, Store};
 pub use error::StoreError;
 pub use findings::{
-    AssigneeFilter, Finding, FindingFilter, FindingPage, FindingSort, IngestSummary, StatusCount,
+    AssigneeFilter, COUNT_CAP, Finding, FindingFilter, FindingPage, FindingSort, IngestSummary,
+    StatusCount,
 };
 pub use links::{LinkPurpose, OneTimeLink};
 pub use migrations::MIGRATION_VERSIONS;

@@ -521,3 +521,35 @@ async fn status_change_and_its_audit_entry_are_one_transaction() {
         ));
     }
 }
+
+#[tokio::test]
+async fn counts_stop_at_the_cap_and_paging_goes_on() {
+    for s in testkit::all().await {
+        let batch: Vec<NewFinding> = (0..rampart_store::COUNT_CAP + 60)
+            .map(|i| finding(&format!("F{i}"), Severity::Medium, "huge"))
+            .collect();
+        s.ingest_findings(&batch, T0).await.unwrap();
+        let all = FindingFilter::default();
+        let p = s.list_findings(&all, 1, 50).await.unwrap();
+        assert_eq!(
+            (p.total, p.total_exact),
+            (rampart_store::COUNT_CAP, false),
+            "{}",
+            s.label
+        );
+        let last_counted = s.list_findings(&all, 200, 50).await.unwrap();
+        assert!(last_counted.has_next(), "more beyond the cap");
+        let beyond = s.list_findings(&all, 201, 50).await.unwrap();
+        assert_eq!(beyond.items.len(), 50);
+        let end = s.list_findings(&all, 202, 50).await.unwrap();
+        assert_eq!(end.items.len(), 10);
+        assert!(!end.has_next());
+        let few = FindingFilter {
+            text: Some("F10059".into()),
+            ..Default::default()
+        };
+        let p = s.list_findings(&few, 1, 50).await.unwrap();
+        assert!(p.total_exact);
+        assert_eq!(p.total, 1);
+    }
+}

@@ -135,8 +135,10 @@ impl From<Finding> for FindingOut {
 #[derive(Serialize, ToSchema)]
 pub struct FindingList {
     pub items: Vec<FindingOut>,
-    /// Findings matching the filters, on all pages.
+    /// Findings matching the filters, on all pages, counted up to 10,000.
     pub total: i64,
+    /// False when more than 10,000 match: `total` is then a lower bound.
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -271,6 +273,7 @@ pub async fn list_findings(
         .await?;
     Ok(Json(FindingList {
         total: page.total,
+        total_exact: page.total_exact,
         page: page.page,
         per_page: page.per_page,
         items: page.items.into_iter().map(FindingOut::from).collect(),
@@ -439,6 +442,7 @@ pub async fn ingest_sarif(
         source: q.source,
     };
     // Parsing a large log is CPU work; keep it off the async threads.
+    let started = std::time::Instant::now();
     let findings = tokio::task::spawn_blocking(move || rampart_sarif::read_findings(&bytes, &opts))
         .await
         .map_err(|e| ApiError(AppError::Internal(e.to_string())))?
@@ -448,7 +452,18 @@ pub async fn ingest_sarif(
                 message: e.to_string(),
             })
         })?;
+    let parsed = started.elapsed();
     let summary = state.store.ingest_findings(&findings, state.now()).await?;
+    let stored = started.elapsed() - parsed;
+    metrics::histogram!("rampart_ingest_seconds", "phase" => "sarif_parse")
+        .record(parsed.as_secs_f64());
+    metrics::histogram!("rampart_ingest_seconds", "phase" => "store").record(stored.as_secs_f64());
+    tracing::info!(
+        results = findings.len(),
+        parse_ms = parsed.as_millis() as u64,
+        store_ms = stored.as_millis() as u64,
+        "SARIF log ingested"
+    );
     record_ingest(&state, &who, ip, "SARIF", &summary).await?;
     Ok(Json(summary.into()))
 }

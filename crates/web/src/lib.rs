@@ -38,6 +38,9 @@ use rampart_auth::PasswordHasher;
 use rampart_store::Store;
 use std::sync::Arc;
 
+/// When the source list was read (Unix ms), and what it was.
+type SourcesCache = (i64, Vec<String>);
+
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -50,7 +53,7 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The distinct finding sources for filter menus: a full index scan at
     /// scale, so kept for a short while and dropped on every ingestion.
-    pub(crate) sources_cache: Arc<std::sync::Mutex<Option<(i64, Vec<String>)>>>,
+    pub(crate) sources_cache: Arc<std::sync::Mutex<Option<SourcesCache>>>,
 }
 
 impl AppState {

@@ -200,8 +200,10 @@ pub struct Choice {
 
 pub struct Pager {
     pub page: i64,
-    pub pages: i64,
-    pub total: i64,
+    /// "12", or "200+" when the count stopped at its cap.
+    pub pages: String,
+    /// "1,234", or "10,000+".
+    pub total: String,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
 }
@@ -299,4 +301,28 @@ pub struct AuditRowView {
     pub object: String,
     pub detail: String,
     pub ip: String,
+}
+
+/// `12345` as `12,345`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(10_000), "10,000");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
 }

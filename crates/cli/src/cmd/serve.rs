@@ -40,6 +40,18 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         );
     }
 
+    // Background WAL checkpoints for SQLite (see Store::checkpoint).
+    let cp = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = cp.checkpoint().await {
+                tracing::warn!(error = %e, "Checkpoint failed");
+            }
+        }
+    });
+
     // Housekeeping: expired sessions and idle rate-limit entries.
     let hk = state.clone();
     tokio::spawn(async move {

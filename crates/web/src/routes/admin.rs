@@ -314,8 +314,8 @@ pub async fn audit_log(
             .collect(),
         pager: Pager {
             page: page.page,
-            pages,
-            total: page.total,
+            pages: pages.to_string(),
+            total: crate::views::thousands(page.total),
             prev_href: (page.page > 1).then(|| format!("/admin/audit?page={}", page.page - 1)),
             next_href: (page.page < pages).then(|| format!("/admin/audit?page={}", page.page + 1)),
         },

@@ -203,11 +203,16 @@ pub async fn change_status(
         detail: String::new(),
         ip: ip.to_string(),
     };
+    let now = state.now();
     state
         .store
-        .set_finding_status_audited(f.id, status, state.now(), Some(&entry))
+        .set_finding_status_audited(f.id, status, now, Some(&entry))
         .await?;
-    Ok(state.store.finding(id).await?)
+    // The row as it now is, without reading it back.
+    let mut f = f;
+    f.status = status;
+    f.updated_at = now;
+    Ok(f)
 }
 
 /// Assigns a finding (or clears the assignee) on behalf of `who`.
@@ -387,10 +392,18 @@ pub async fn list(
         text: filter.text.clone().unwrap_or_default(),
         pager: Pager {
             page: page.page,
-            pages,
-            total: page.total,
+            pages: if page.total_exact {
+                pages.to_string()
+            } else {
+                format!("{pages}+")
+            },
+            total: if page.total_exact {
+                crate::views::thousands(page.total)
+            } else {
+                format!("{}+", crate::views::thousands(page.total))
+            },
             prev_href: (page.page > 1).then(|| page_href(&q, page.page - 1)),
-            next_href: (page.page < pages).then(|| page_href(&q, page.page + 1)),
+            next_href: page.has_next().then(|| page_href(&q, page.page + 1)),
         },
         filtered,
         restricted: me.sees_only_assigned(),

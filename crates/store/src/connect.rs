@@ -1,9 +1,10 @@
 use crate::{Result, StoreError, migrations};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Which database engine a [`Store`] talks to.
@@ -54,6 +55,8 @@ pub struct Store {
     /// waiting. Serialising writers in-process avoids that entirely; on
     /// PostgreSQL the lock is never taken.
     write_lock: Arc<Mutex<()>>,
+    /// Recent filtered-list counts, reused for a moment (see `list_findings`).
+    pub(crate) counts: Arc<std::sync::Mutex<HashMap<String, (Instant, i64)>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,6 +119,7 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            counts: Arc::default(),
         })
     }
 
@@ -217,6 +221,10 @@ impl Store {
     }
 
     pub(crate) async fn write_guard(&self) -> Option<OwnedMutexGuard<()>> {
+        // Every write goes through here: cached counts may now be wrong.
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.clear();
+        }
         match self.backend {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,

@@ -197,6 +197,9 @@ pub struct StatusCount {
 /// reads "10,000+" (see [`FindingPage::total_exact`]).
 pub const COUNT_CAP: i64 = 10_000;
 
+/// How long a list count is reused when nothing was written meanwhile.
+const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Rows per multi-row upsert: 15 parameters each stays far below both
 /// engines' limits on bound parameters (32,766 and 65,535).
 const INGEST_CHUNK: usize = 500;
@@ -436,18 +439,48 @@ impl Store {
 
         // Counting stops at COUNT_CAP: past that, an exact number costs a
         // scan of every match on every page view and helps nobody triage.
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM findings f{where_sql} LIMIT {}) capped",
-            COUNT_CAP + 1
-        );
-        let mut count_q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
-        for b in &binds {
-            count_q = match b {
-                Bind::Int(i) => count_q.bind(*i),
-                Bind::Text(t) => count_q.bind(t.clone()),
-            };
-        }
-        let (counted,) = count_q.fetch_one(&self.pool).await?;
+        // A count is reused for up to COUNT_TTL unless this process writes
+        // in between: people reload the same views all day, and a number a
+        // second old (another server's writes) is still the right answer.
+        let key = {
+            let mut k = where_sql.clone();
+            for b in &binds {
+                match b {
+                    Bind::Int(i) => k.push_str(&format!("|i{i}")),
+                    Bind::Text(t) => k.push_str(&format!("|t{}:{t}", t.len())),
+                }
+            }
+            k
+        };
+        let cached = self.counts.lock().ok().and_then(|c| {
+            c.get(&key)
+                .filter(|(at, _)| at.elapsed() < COUNT_TTL)
+                .map(|(_, n)| *n)
+        });
+        let counted = match cached {
+            Some(n) => n,
+            None => {
+                let count_sql = format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM findings f{where_sql} LIMIT {}) capped",
+                    COUNT_CAP + 1
+                );
+                let mut count_q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
+                for b in &binds {
+                    count_q = match b {
+                        Bind::Int(i) => count_q.bind(*i),
+                        Bind::Text(t) => count_q.bind(t.clone()),
+                    };
+                }
+                let (n,) = count_q.fetch_one(&self.pool).await?;
+                if let Ok(mut c) = self.counts.lock() {
+                    if c.len() >= 1024 {
+                        c.clear();
+                    }
+                    c.insert(key, (std::time::Instant::now(), n));
+                }
+                n
+            }
+        };
         let total_exact = counted <= COUNT_CAP;
         let total = counted.min(COUNT_CAP);
 

@@ -53,6 +53,19 @@ impl TryFrom<TokenRow> for ApiToken {
 }
 
 #[derive(sqlx::FromRow)]
+struct TokenOwnerRow {
+    id: i64,
+    user_id: Option<i64>,
+    name: String,
+    scopes: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    email: Option<String>,
+    role: Option<String>,
+    disabled: Option<i64>,
+}
+
 struct OwnerRow {
     email: Option<String>,
     role: Option<String>,
@@ -89,31 +102,44 @@ impl Store {
     /// Finds a live (unrevoked) token by hash, with its owner's role. Tokens
     /// of disabled accounts are treated as unknown.
     pub async fn api_token_by_hash(&self, token_hash: &str) -> Result<ApiTokenWithOwner> {
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT id, user_id, name, scopes, created_at, last_used_at, revoked_at \
-             FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        // One round trip: every API request starts here.
+        let row: Option<TokenOwnerRow> = sqlx::query_as(
+            "SELECT t.id, t.user_id, t.name, t.scopes, t.created_at, t.last_used_at, t.revoked_at, \
+             u.email, u.role, u.disabled \
+             FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash.to_owned())
         .fetch_optional(&self.pool)
         .await?;
-        let token: ApiToken = row.ok_or(StoreError::NotFound)?.try_into()?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let owner = OwnerRow {
+            email: row.email,
+            role: row.role,
+            disabled: row.disabled,
+        };
+        let token: ApiToken = TokenRow {
+            id: row.id,
+            user_id: row.user_id,
+            name: row.name,
+            scopes: row.scopes,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        }
+        .try_into()?;
         let (owner_email, role) = match token.user_id {
             None => (None, Role::Admin),
-            Some(uid) => {
-                let o: OwnerRow =
-                    sqlx::query_as("SELECT email, role, disabled FROM users WHERE id = $1")
-                        .bind(uid)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
-                if o.disabled.unwrap_or(0) != 0 {
+            Some(_) => {
+                // A token whose owner is gone or disabled is no token.
+                if owner.role.is_none() || owner.disabled.unwrap_or(0) != 0 {
                     return Err(StoreError::NotFound);
                 }
                 let role =
-                    o.role.unwrap_or_default().parse().map_err(
+                    owner.role.unwrap_or_default().parse().map_err(
                         |e: rampart_core::UnknownRole| StoreError::Corrupt(e.to_string()),
                     )?;
-                (o.email, role)
+                (owner.email, role)
             }
         };
         Ok(ApiTokenWithOwner {

@@ -54,6 +54,10 @@ pub struct AppState {
     /// The distinct finding sources for filter menus: a full index scan at
     /// scale, so kept for a short while and dropped on every ingestion.
     pub(crate) sources_cache: Arc<std::sync::Mutex<Option<SourcesCache>>>,
+    /// Statistics refresh after imports: 0 idle, 1 running, 2 running and
+    /// asked again. Imports arriving back to back share one refresh (plus
+    /// one more at the end) instead of each starting its own.
+    optimize_state: Arc<std::sync::atomic::AtomicU8>,
 }
 
 impl AppState {
@@ -67,6 +71,7 @@ impl AppState {
             limits,
             metrics: None,
             sources_cache: Arc::default(),
+            optimize_state: Arc::default(),
         }
     }
 
@@ -112,10 +117,23 @@ impl AppState {
             *guard = None;
         }
         if count >= 1_000 {
+            use std::sync::atomic::Ordering;
+            // Already running: note that it must run once more, and leave.
+            if self.optimize_state.fetch_max(1, Ordering::SeqCst) >= 1 {
+                self.optimize_state.store(2, Ordering::SeqCst);
+                return;
+            }
             let store = self.store.clone();
+            let state = self.optimize_state.clone();
             tokio::spawn(async move {
-                if let Err(e) = store.optimize().await {
-                    tracing::warn!(error = %e, "Could not refresh query statistics");
+                loop {
+                    if let Err(e) = store.optimize().await {
+                        tracing::warn!(error = %e, "Could not refresh query statistics");
+                    }
+                    // 2 -> 1: run again; 1 -> 0: done.
+                    if state.fetch_sub(1, Ordering::SeqCst) <= 1 {
+                        break;
+                    }
                 }
             });
         }

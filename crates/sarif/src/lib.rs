@@ -368,7 +368,7 @@ fn read_location(result: &Map<String, Value>, path: &str) -> Result<Option<Strin
                 None | Some(Value::Null) => None,
                 Some(v) => Some(
                     v.as_f64()
-                        .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= 9.0e15)
+                        .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= 9_007_199_254_740_991.0)
                         .map(|f| f as u64)
                         .ok_or_else(|| {
                             SarifError::new(

@@ -73,6 +73,28 @@ fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Refuses query parameters an endpoint does not know: a misspelt filter
+/// (`?severty=high`) silently ignored would return the wrong findings.
+fn known_query(uri: &Uri, allowed: &[&str]) -> Result<(), ApiError> {
+    let Some(q) = uri.query() else {
+        return Ok(());
+    };
+    for (k, _) in form_urlencoded::parse(q.as_bytes()) {
+        if !allowed.contains(&k.as_ref()) {
+            let hint = if allowed.is_empty() {
+                "this endpoint takes no query parameters".to_owned()
+            } else {
+                format!("known parameters: {}", allowed.join(", "))
+            };
+            return Err(ApiError(AppError::bad_request(
+                Some(&k),
+                format!("unknown query parameter; {hint}"),
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
         ApiError(AppError::bad_request(
@@ -190,7 +212,7 @@ mod whole_number {
     fn whole(v: serde_json::Number) -> Option<i64> {
         v.as_i64().or_else(|| {
             v.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_991.0)
                 .map(|f| f as i64)
         })
     }
@@ -264,6 +286,12 @@ pub async fn list_findings(
     if !who.can(Action::ReadFindings) {
         return Err(forbidden_scope(&who, Action::ReadFindings));
     }
+    known_query(
+        &uri,
+        &[
+            "source", "severity", "status", "asset", "assignee", "q", "sort", "page", "per_page",
+        ],
+    )?;
     let Query(q) = Query::<FindingsQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError(AppError::bad_request(None, e.body_text())))?;
     let filter = q.to_filter(&who, true)?;
@@ -378,9 +406,11 @@ async fn record_ingest(
 pub async fn ingest_findings(
     State(state): State<AppState>,
     ApiCaller(who): ApiCaller,
+    uri: Uri,
     Ip(ip): Ip,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResult>, ApiError> {
+    known_query(&uri, &[])?;
     if !who.can(Action::IngestFindings) {
         return Err(forbidden_scope(&who, Action::IngestFindings));
     }
@@ -426,6 +456,7 @@ pub async fn ingest_sarif(
     if !who.can(Action::IngestFindings) {
         return Err(forbidden_scope(&who, Action::IngestFindings));
     }
+    known_query(&uri, &["asset", "source"])?;
     let Query(q) = Query::<SarifQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError(AppError::bad_request(None, e.body_text())))?;
     let limit = state.config.max_upload_bytes;
@@ -469,7 +500,7 @@ pub async fn ingest_sarif(
 }
 
 #[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings",
-    params(("id" = i64, Path, description = "Finding id", minimum = 1)),
+    params(("id" = i64, Path, description = "Finding id", minimum = 1, maximum = 9007199254740991_i64)),
     responses(
         (status = 200, description = "The finding", body = FindingOut),
         (status = 400, description = "The id is not a positive integer", body = ErrorBody),
@@ -481,8 +512,10 @@ pub async fn ingest_sarif(
 pub async fn get_finding(
     State(state): State<AppState>,
     ApiCaller(who): ApiCaller,
+    uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<FindingOut>, ApiError> {
+    known_query(&uri, &[])?;
     let id = parse_id(&id)?;
     Ok(Json(visible_finding(&state, &who, id).await?.into()))
 }
@@ -494,7 +527,7 @@ pub struct StatusChange {
 }
 
 #[utoipa::path(post, path = "/api/v1/findings/{id}/status", tag = "findings",
-    params(("id" = i64, Path, description = "Finding id", minimum = 1)),
+    params(("id" = i64, Path, description = "Finding id", minimum = 1, maximum = 9007199254740991_i64)),
     request_body = StatusChange,
     responses(
         (status = 200, description = "The finding after the change", body = FindingOut),
@@ -509,10 +542,12 @@ pub struct StatusChange {
 pub async fn set_status(
     State(state): State<AppState>,
     ApiCaller(who): ApiCaller,
+    uri: Uri,
     Ip(ip): Ip,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FindingOut>, ApiError> {
+    known_query(&uri, &[])?;
     let id = parse_id(&id)?;
     let change: StatusChange = parse_json(body, state.config.max_body_bytes)?;
     Ok(Json(
@@ -527,12 +562,12 @@ pub async fn set_status(
 pub struct AssigneeChange {
     /// The id of an active staff account (admin, triager or engineer).
     #[serde(default, deserialize_with = "whole_number::option_i64")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub assignee_id: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/findings/{id}/assignee", tag = "findings",
-    params(("id" = i64, Path, description = "Finding id", minimum = 1)),
+    params(("id" = i64, Path, description = "Finding id", minimum = 1, maximum = 9007199254740991_i64)),
     request_body = AssigneeChange,
     responses(
         (status = 200, description = "The finding after the change", body = FindingOut),
@@ -547,10 +582,12 @@ pub struct AssigneeChange {
 pub async fn set_assignee(
     State(state): State<AppState>,
     ApiCaller(who): ApiCaller,
+    uri: Uri,
     Ip(ip): Ip,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FindingOut>, ApiError> {
+    known_query(&uri, &[])?;
     let id = parse_id(&id)?;
     let change: AssigneeChange = parse_json(body, state.config.max_body_bytes)?;
     Ok(Json(
@@ -574,12 +611,14 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     responses(
         (status = 200, description = "The caller's identity, role and scopes", body = Me),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 429, description = "Too many requests without a valid token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
-pub async fn me(ApiCaller(who): ApiCaller) -> Json<Me> {
-    Json(Me {
+pub async fn me(ApiCaller(who): ApiCaller, uri: Uri) -> Result<Json<Me>, ApiError> {
+    known_query(&uri, &[])?;
+    Ok(Json(Me {
         email: who.email.clone(),
         role: who.role,
         scopes: who.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
@@ -587,7 +626,7 @@ pub async fn me(ApiCaller(who): ApiCaller) -> Json<Me> {
             crate::Via::Session { .. } => "session".into(),
             crate::Via::Token { .. } => "token".into(),
         },
-    })
+    }))
 }
 
 async fn openapi_json() -> impl axum::response::IntoResponse {

@@ -176,6 +176,6 @@ pub struct SarifArtifactLocation {
 #[allow(dead_code)]
 pub struct SarifRegion {
     #[serde(rename = "startLine")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     start_line: Option<i64>,
 }

@@ -58,7 +58,13 @@ pub struct AppState {
     /// asked again. Imports arriving back to back share one refresh (plus
     /// one more at the end) instead of each starting its own.
     optimize_state: Arc<std::sync::atomic::AtomicU8>,
+    /// Staff who can be assigned findings, for the assignee menus on every
+    /// findings page; kept briefly and dropped when an admin changes users.
+    assignees_cache: Arc<std::sync::Mutex<Option<AssigneesCache>>>,
 }
+
+/// When the assignee list was read (Unix ms), and `(id, email)` pairs.
+type AssigneesCache = (i64, Vec<(i64, String)>);
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
@@ -72,6 +78,7 @@ impl AppState {
             metrics: None,
             sources_cache: Arc::default(),
             optimize_state: Arc::default(),
+            assignees_cache: Arc::default(),
         }
     }
 
@@ -108,6 +115,35 @@ impl AppState {
             *guard = Some((now, v.clone()));
         }
         Ok(v)
+    }
+
+    /// Active staff accounts as `(id, email)`, at most 30 seconds old.
+    pub(crate) async fn assignees(&self) -> Result<Vec<(i64, String)>, AppError> {
+        let now = self.now();
+        if let Ok(guard) = self.assignees_cache.lock()
+            && let Some((at, v)) = guard.as_ref()
+            && now - at < 30_000
+        {
+            return Ok(v.clone());
+        }
+        let v: Vec<(i64, String)> = self
+            .store
+            .list_assignable_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect();
+        if let Ok(mut guard) = self.assignees_cache.lock() {
+            *guard = Some((now, v.clone()));
+        }
+        Ok(v)
+    }
+
+    /// Called after an account is created or changed.
+    pub(crate) fn users_changed(&self) {
+        if let Ok(mut guard) = self.assignees_cache.lock() {
+            *guard = None;
+        }
     }
 
     /// Called after findings arrive: new sources may exist, and a large

@@ -149,6 +149,7 @@ pub async fn create_user(
         }
         Err(e) => return Err(e.into()),
     };
+    state.users_changed();
     record_audit(
         &state,
         &me,
@@ -196,6 +197,7 @@ pub async fn set_role(
         .map_err(|e| AppError::bad_request(Some("role"), e.to_string()))?;
     let before = state.store.user_by_id(id).await?;
     state.store.set_role(id, role, state.now()).await?;
+    state.users_changed();
     record_audit(
         &state,
         &me,
@@ -217,6 +219,7 @@ pub async fn disable(
     require_admin(&me)?;
     not_self(&me, id)?;
     state.store.set_disabled(id, true, state.now()).await?;
+    state.users_changed();
     record_audit(
         &state,
         &me,
@@ -237,6 +240,7 @@ pub async fn enable(
 ) -> Result<Response, AppError> {
     require_admin(&me)?;
     state.store.set_disabled(id, false, state.now()).await?;
+    state.users_changed();
     record_audit(
         &state,
         &me,

@@ -330,11 +330,11 @@ pub async fn list(
             label: "Unassigned".into(),
             selected: sel == "none",
         }];
-        for u in state.store.list_assignable_users().await? {
+        for (id, email) in state.assignees().await? {
             v.push(Choice {
-                selected: sel == u.id.to_string() || (sel == "me" && Some(u.id) == me.user_id),
-                value: u.id.to_string(),
-                label: u.email,
+                selected: sel == id.to_string() || (sel == "me" && Some(id) == me.user_id),
+                value: id.to_string(),
+                label: email,
             });
         }
         v
@@ -434,14 +434,13 @@ pub async fn show(
     let can_assign = me.can(Action::AssignFindings);
     let assignees = if can_assign {
         state
-            .store
-            .list_assignable_users()
+            .assignees()
             .await?
             .into_iter()
-            .map(|u| Choice {
-                selected: Some(u.id) == f.assignee_id,
-                value: u.id.to_string(),
-                label: u.email,
+            .map(|(id, email)| Choice {
+                selected: Some(id) == f.assignee_id,
+                value: id.to_string(),
+                label: email,
             })
             .collect()
     } else {

@@ -21,7 +21,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditEntry, AuditPage, NewAuditEntry};
-pub use connect::{Backend, Store};
+pub use connect::{Backend, Store, redact_url};
 pub use error::StoreError;
 pub use findings::{
     AssigneeFilter, COUNT_CAP, Finding, FindingFilter, FindingPage, FindingSort, IngestSummary,

@@ -45,14 +45,20 @@ impl axum::extract::FromRequestParts<AppState> for Ip {
     }
 }
 
+/// The request body, or the error that explains why it could not be read
+/// (too large: 413; anything else: 400).
+fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => ApiError(AppError::PayloadTooLarge { limit }),
+        other => ApiError(AppError::bad_request(None, other.body_text())),
+    })
+}
+
 fn parse_json<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<T, ApiError> {
-    let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => ApiError(AppError::PayloadTooLarge { limit }),
-        other => ApiError(AppError::bad_request(None, other.body_text())),
-    })?;
+    let bytes = read_body(body, limit)?;
     // Every JSON body this API takes is an object; serde would otherwise
     // also accept a struct written as an array.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -460,10 +466,7 @@ pub async fn ingest_sarif(
     let Query(q) = Query::<SarifQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError(AppError::bad_request(None, e.body_text())))?;
     let limit = state.config.max_upload_bytes;
-    let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => ApiError(AppError::PayloadTooLarge { limit }),
-        other => ApiError(AppError::bad_request(None, other.body_text())),
-    })?;
+    let bytes = read_body(body, limit)?;
     if let Some(s) = q.source.as_deref() {
         rampart_core::Source::new(s)
             .map_err(|e| ApiError(AppError::bad_request(Some("source"), e.message)))?;

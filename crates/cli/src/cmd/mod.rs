@@ -51,7 +51,7 @@ pub async fn open_store(data: &DataOptions) -> Result<(Settings, Store)> {
     let store = Store::connect(&url).await.with_context(|| {
         format!(
             "could not open the database {} (check --database-url or --data-dir)",
-            rampart_store_redact(&url)
+            rampart_store::redact_url(&url)
         )
     })?;
     store
@@ -59,17 +59,6 @@ pub async fn open_store(data: &DataOptions) -> Result<(Settings, Store)> {
         .await
         .context("could not bring the database schema up to date")?;
     Ok((settings, store))
-}
-
-fn rampart_store_redact(url: &str) -> String {
-    match url.split_once('@') {
-        Some((creds, rest)) if creds.contains("://") => {
-            let scheme_end = creds.find("://").map(|i| i + 3).unwrap_or(0);
-            let user = creds[scheme_end..].split(':').next().unwrap_or("");
-            format!("{}{user}:***@{rest}", &creds[..scheme_end])
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// Audit entries for actions taken on the command line.
@@ -106,12 +95,9 @@ mod tests {
     #[test]
     fn redacts_passwords() {
         assert_eq!(
-            super::rampart_store_redact("postgres://rampart:hunter2@db/rampart"),
+            rampart_store::redact_url("postgres://rampart:hunter2@db/rampart"),
             "postgres://rampart:***@db/rampart"
         );
-        assert_eq!(
-            super::rampart_store_redact("sqlite://x.db"),
-            "sqlite://x.db"
-        );
+        assert_eq!(rampart_store::redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 }

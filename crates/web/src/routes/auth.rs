@@ -395,6 +395,25 @@ fn setup_page(ctx: &PageCtx, state: &AppState, token: &str) -> SetupPage {
     }
 }
 
+fn set_password_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    token: &str,
+    email: String,
+    password_error: Option<String>,
+) -> SetupPage {
+    SetupPage {
+        chrome: ctx.chrome(state, ""),
+        action: format!("/set-password/{token}"),
+        heading: "Choose your password".into(),
+        intro: "Choose the password you will sign in with.".into(),
+        fixed_email: Some(email),
+        email: String::new(),
+        email_error: None,
+        password_error,
+    }
+}
+
 fn link_gone(state: &AppState, ctx: &PageCtx) -> Result<Response, AppError> {
     let page = NoticePage {
         chrome: ctx.chrome(state, ""),
@@ -502,16 +521,7 @@ pub async fn set_password_form(
         return link_gone(&state, &ctx);
     };
     let user = state.store.user_by_id(link.user_id.unwrap_or(-1)).await?;
-    let page = SetupPage {
-        chrome: ctx.chrome(&state, ""),
-        action: format!("/set-password/{token}"),
-        heading: "Choose your password".into(),
-        intro: "Choose the password you will sign in with.".into(),
-        fixed_email: Some(user.email),
-        email: String::new(),
-        email_error: None,
-        password_error: None,
-    };
+    let page = set_password_page(&ctx, &state, &token, user.email, None);
     Ok(Html(page.render()?).into_response())
 }
 
@@ -537,16 +547,7 @@ pub async fn set_password(
     };
     let user = state.store.user_by_id(link.user_id.unwrap_or(-1)).await?;
     if let Some(problem) = password_problem(&form) {
-        let page = SetupPage {
-            chrome: ctx.chrome(&state, ""),
-            action: format!("/set-password/{token}"),
-            heading: "Choose your password".into(),
-            intro: "Choose the password you will sign in with.".into(),
-            fixed_email: Some(user.email),
-            email: String::new(),
-            email_error: None,
-            password_error: Some(problem),
-        };
+        let page = set_password_page(&ctx, &state, &token, user.email, Some(problem));
         return Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             Html(page.render()?),

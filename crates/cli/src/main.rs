@@ -5,6 +5,9 @@
 mod cli;
 mod cmd;
 mod output;
+// Used by the scanner subcommands (`--push`) as they are wired in.
+#[allow(dead_code)]
+mod push;
 mod settings;
 
 use clap::Parser;

@@ -16,6 +16,9 @@
 
 mod access;
 mod finding;
+mod programme;
+mod report;
+pub mod securitytxt;
 mod severity;
 
 pub use access::{Action, Role, Scope, ScopeSet, UnknownRole, UnknownScope, permits};
@@ -23,6 +26,11 @@ pub use finding::{
     FindingStatus, FindingValidationError, MAX_TEXT_LEN, MAX_TITLE_LEN, NewFinding,
     NewFindingBuilder, Source, UnknownStatus, fingerprint_of,
 };
+pub use programme::{
+    AssetType, BountyTable, DEFAULT_SAFE_HARBOUR, ProgrammeError, ResponseTargets, ScopeItem,
+    Visibility, add_business_days, business_millis_between, validate_slug,
+};
+pub use report::{Mover, ReportState, TransitionError, Turn, UnknownReportState};
 pub use severity::{Severity, UnknownSeverity};
 
 /// Milliseconds since the Unix epoch, UTC. Every timestamp Rampart stores uses

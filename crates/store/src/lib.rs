@@ -16,6 +16,8 @@ mod error;
 mod findings;
 mod links;
 mod migrations;
+mod programmes;
+mod reports;
 mod sessions;
 mod tokens;
 mod users;
@@ -29,6 +31,11 @@ pub use findings::{
 };
 pub use links::{LinkPurpose, OneTimeLink};
 pub use migrations::MIGRATION_VERSIONS;
+pub use programmes::{Invitation, InvitationProblem, Programme, ProgrammeSettings};
+pub use reports::{
+    Bounty, NewEvent, NewReport, Notification, Report, ReportEvent, ReportFilter, StateChange,
+    StateChangeError,
+};
 pub use sessions::{Session, SessionWithUser};
 pub use tokens::{ApiToken, ApiTokenWithOwner};
 pub use users::{LoginFailure, User};

@@ -27,10 +27,16 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0002_findings_filter_index.sql"),
         postgres: include_str!("../migrations/postgres/0002_findings_filter_index.sql"),
     },
+    Step {
+        version: 3,
+        description: "programmes and reports",
+        sqlite: include_str!("../migrations/sqlite/0003_programmes.sql"),
+        postgres: include_str!("../migrations/postgres/0003_programmes.sql"),
+    },
 ];
 
 /// The schema versions this build knows, oldest first.
-pub const MIGRATION_VERSIONS: &[i64] = &[1, 2];
+pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = STEPS

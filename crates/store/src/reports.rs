@@ -365,12 +365,12 @@ pub struct StateChange<'a> {
 }
 
 impl Store {
-    /// Stores a new report with its acknowledgement (`ack_text`, written by
-    /// the caller from the programme's targets) as the first thread entry.
+    /// Stores a new report with its acknowledgement as the first thread
+    /// entry; `ack_text` writes it from the report's new id.
     pub async fn create_report(
         &self,
         r: &NewReport,
-        ack_text: &str,
+        ack_text: impl FnOnce(i64) -> String + Send,
         now: UnixMillis,
     ) -> Result<Report> {
         let _g = self.write_guard().await;
@@ -402,7 +402,7 @@ impl Store {
             id,
             &NewEvent {
                 kind: "ack",
-                body: ack_text,
+                body: &ack_text(id),
                 to_state: Some(ReportState::New),
                 ..Default::default()
             },

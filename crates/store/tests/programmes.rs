@@ -215,7 +215,11 @@ async fn a_report_walks_the_workflow_with_its_thread_and_clocks() {
             .await
             .unwrap();
         let r = s
-            .create_report(&report(p.id, alice, "XSS in search"), "Thanks!", T0)
+            .create_report(
+                &report(p.id, alice, "XSS in search"),
+                |_| "Thanks!".to_owned(),
+                T0,
+            )
             .await
             .unwrap();
         assert_eq!(r.state, ReportState::New, "{}", s.label);
@@ -341,11 +345,19 @@ async fn researchers_see_only_their_own_reports_and_followed_originals() {
             .await
             .unwrap();
         let original = s
-            .create_report(&report(p.id, alice, "XSS in search"), "Thanks!", T0)
+            .create_report(
+                &report(p.id, alice, "XSS in search"),
+                |_| "Thanks!".to_owned(),
+                T0,
+            )
             .await
             .unwrap();
         let dup = s
-            .create_report(&report(p.id, bob, "Search box XSS"), "Thanks!", T0 + HOUR)
+            .create_report(
+                &report(p.id, bob, "Search box XSS"),
+                |_| "Thanks!".to_owned(),
+                T0 + HOUR,
+            )
             .await
             .unwrap();
         let mine = |u| ReportFilter {
@@ -442,7 +454,11 @@ async fn silent_needs_more_info_reports_are_found_for_closing() {
             .await
             .unwrap();
         let r = s
-            .create_report(&report(p.id, alice, "Open redirect"), "Thanks!", T0)
+            .create_report(
+                &report(p.id, alice, "Open redirect"),
+                |_| "Thanks!".to_owned(),
+                T0,
+            )
             .await
             .unwrap();
         s.change_report_state(

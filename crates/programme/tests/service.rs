@@ -1,0 +1,264 @@
+#![allow(clippy::unwrap_used)]
+//! The programme service on both databases: submission, scope flags,
+//! acknowledgement, findings, notifications, the budget.
+
+use rampart_core::{BountyTable, ReportState, Role, Severity};
+use rampart_programme::input::{ProgrammeInput, ReportInput, ScopeInput};
+use rampart_programme::{Actor, Service, ServiceError};
+use rampart_store::testkit;
+use rampart_store::{FindingFilter, ReportFilter};
+
+const T0: i64 = 1_796_029_200_000; // Monday 2026-11-30 09:00 UTC
+
+fn programme_input() -> ProgrammeInput {
+    ProgrammeInput {
+        name: "Acme Shop".into(),
+        slug: "acme".into(),
+        visibility: "private".into(),
+        policy: "Test only your own accounts.".into(),
+        scope: vec![
+            ScopeInput {
+                asset_type: "wildcard_domain".into(),
+                identifier: "*.acme.test".into(),
+                in_scope: true,
+                max_severity: Some("critical".into()),
+                note: None,
+            },
+            ScopeInput {
+                asset_type: "domain".into(),
+                identifier: "blog.acme.test".into(),
+                in_scope: false,
+                max_severity: None,
+                note: Some("Third-party hosting".into()),
+            },
+        ],
+        bounties: Some(BountyTable {
+            critical: 3000,
+            high: 1000,
+            medium: 300,
+            low: 100,
+        }),
+        budget: Some(1200),
+        ..Default::default()
+    }
+}
+
+fn xss(asset: &str) -> ReportInput {
+    ReportInput {
+        title: "Stored XSS in profile name".into(),
+        description: "The profile name is rendered without escaping.".into(),
+        steps: Some("1. Set name to <img src=x onerror=alert(1)>".into()),
+        impact: Some("Account takeover of viewers".into()),
+        asset: Some(asset.into()),
+        cwe: Some(79),
+        cvss_vector: Some("CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_submission_is_acknowledged_becomes_a_finding_and_reaches_the_team() {
+    for s in testkit::all().await {
+        let admin = s
+            .create_user("admin@acme.test", Role::Admin, None, T0)
+            .await
+            .unwrap();
+        let alice = s
+            .create_user("alice@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let svc = Service::new(s.store.clone());
+        let p = svc.create_programme(&programme_input(), T0).await.unwrap();
+
+        let checked = xss("shop.acme.test").validate().unwrap();
+        assert_eq!(checked.severity, Some(Severity::High));
+        let r = svc
+            .submit_report(&p, alice.id, &checked, "web", T0)
+            .await
+            .unwrap();
+        assert!(!r.out_of_scope, "{}", s.label);
+        let thread = s.report_events(r.id, false).await.unwrap();
+        let ack = &thread[0].body;
+        assert!(ack.contains(&format!("#{}", r.id)), "{ack}");
+        assert!(ack.contains("1 business day (by 2026-12-01)"), "{ack}");
+        assert!(ack.contains("2 business days (by 2026-12-02)"), "{ack}");
+
+        // The report is a finding with source `report`.
+        let findings = s
+            .list_findings(
+                &FindingFilter {
+                    source: Some("report".into()),
+                    ..Default::default()
+                },
+                1,
+                50,
+            )
+            .await
+            .unwrap();
+        assert_eq!(findings.items.len(), 1);
+        assert_eq!(r.finding_id, Some(findings.items[0].id));
+        assert_eq!(findings.items[0].severity, Severity::High);
+
+        assert_eq!(s.notifications(admin.id, 10).await.unwrap().len(), 1);
+        assert_eq!(s.notifications(alice.id, 10).await.unwrap().len(), 1);
+
+        // Out of scope is taken, but flagged.
+        let blog = svc
+            .submit_report(
+                &p,
+                alice.id,
+                &xss("blog.acme.test").validate().unwrap(),
+                "api",
+                T0,
+            )
+            .await
+            .unwrap();
+        assert!(blog.out_of_scope);
+        let elsewhere = svc
+            .submit_report(
+                &p,
+                alice.id,
+                &xss("other.example").validate().unwrap(),
+                "api",
+                T0,
+            )
+            .await
+            .unwrap();
+        assert!(elsewhere.out_of_scope);
+        assert_eq!(
+            s.list_reports(&ReportFilter {
+                visible_to_researcher: Some(alice.id),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+            3
+        );
+    }
+}
+
+#[tokio::test]
+async fn bounties_follow_the_table_and_warn_before_the_budget_is_exceeded() {
+    for s in testkit::all().await {
+        let admin = s
+            .create_user("admin@acme.test", Role::Admin, None, T0)
+            .await
+            .unwrap();
+        let alice = s
+            .create_user("alice@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let team = Actor {
+            user_id: admin.id,
+            role: Role::Admin,
+        };
+        let svc = Service::new(s.store.clone());
+        let p = svc.create_programme(&programme_input(), T0).await.unwrap();
+        let r = svc
+            .submit_report(
+                &p,
+                alice.id,
+                &xss("shop.acme.test").validate().unwrap(),
+                "web",
+                T0,
+            )
+            .await
+            .unwrap();
+        // No bounty before triage.
+        let early = svc
+            .award_bounty(&p, &r, team, "bounty", 1000, 0, false, T0)
+            .await
+            .unwrap_err();
+        assert!(matches!(early, ServiceError::Refused(_)), "{early}");
+        let r = svc
+            .change_state(&r, team, ReportState::Triaged, "Confirmed", None, T0)
+            .await
+            .unwrap();
+        assert_eq!(Service::suggested_bounty(&p, &r), 1000);
+        svc.award_bounty(&p, &r, team, "bounty", 1000, 0, false, T0)
+            .await
+            .unwrap();
+        // 1000 of 1200 spent: another 300 needs confirmation.
+        let over = svc
+            .award_bounty(&p, &r, team, "bounty", 300, 0, false, T0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                over,
+                ServiceError::OverBudget {
+                    would_be: 1300,
+                    budget: 1200,
+                    ..
+                }
+            ),
+            "{}: {over}",
+            s.label
+        );
+        svc.award_bounty(&p, &r, team, "bounty", 300, 0, true, T0)
+            .await
+            .unwrap();
+        assert_eq!(s.programme_bounty_total(p.id).await.unwrap(), 1300);
+        // Researchers cannot award themselves anything.
+        let me = Actor {
+            user_id: alice.id,
+            role: Role::Researcher,
+        };
+        assert!(
+            svc.award_bounty(&p, &r, me, "bounty", 1, 0, true, T0)
+                .await
+                .is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn internal_notes_and_followers_cannot_be_abused() {
+    for s in testkit::all().await {
+        let alice = s
+            .create_user("alice@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let bob = s
+            .create_user("bob@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let svc = Service::new(s.store.clone());
+        let p = svc.create_programme(&programme_input(), T0).await.unwrap();
+        let r = svc
+            .submit_report(
+                &p,
+                alice.id,
+                &xss("shop.acme.test").validate().unwrap(),
+                "web",
+                T0,
+            )
+            .await
+            .unwrap();
+        let as_alice = Actor {
+            user_id: alice.id,
+            role: Role::Researcher,
+        };
+        let as_bob = Actor {
+            user_id: bob.id,
+            role: Role::Researcher,
+        };
+        assert!(svc.comment(&r, as_alice, "secret", true, T0).await.is_err());
+        assert!(svc.comment(&r, as_bob, "hello", false, T0).await.is_err());
+        assert!(
+            svc.change_state(&r, as_bob, ReportState::Resolved, "", None, T0)
+                .await
+                .is_err()
+        );
+        svc.comment(
+            &r,
+            as_alice,
+            "More detail: it also works on mobile",
+            false,
+            T0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.report_events(r.id, false).await.unwrap().len(), 2);
+    }
+}

@@ -54,6 +54,8 @@ pub struct SessionSettings {
 pub struct RateLimitSettings {
     pub login_per_minute: u32,
     pub anonymous_per_minute: u32,
+    pub reports_per_hour: u32,
+    pub signups_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -97,6 +99,8 @@ impl Default for RateLimitSettings {
         RateLimitSettings {
             login_per_minute: 10,
             anonymous_per_minute: 300,
+            reports_per_hour: 20,
+            signups_per_hour: 10,
         }
     }
 }
@@ -214,6 +218,8 @@ impl Settings {
             max_upload_bytes: self.http.max_upload_bytes,
             login_per_minute: self.rate_limits.login_per_minute,
             anonymous_per_minute: self.rate_limits.anonymous_per_minute,
+            reports_per_hour: self.rate_limits.reports_per_hour,
+            signups_per_hour: self.rate_limits.signups_per_hour,
             site_name: self.site_name.clone(),
         })
     }
@@ -266,6 +272,9 @@ absolute_hours = 168
 login_per_minute = 10
 # Requests per minute from an address that is not signed in.
 anonymous_per_minute = 300
+# Reports one researcher may submit per hour, and accounts one address may sign up per hour.
+reports_per_hour = 20
+signups_per_hour = 10
 "#;
 
 #[cfg(test)]

@@ -85,6 +85,8 @@ pub enum Action {
     IngestFindings,
     ReadReports,
     WriteReports,
+    /// Invite researchers to a private programme.
+    InviteResearchers,
     WritePrograms,
     ManageUsers,
     ReadAuditLog,
@@ -100,7 +102,7 @@ impl Action {
             }
             Action::ReadReports => Scope::ReportsRead,
             Action::WriteReports => Scope::ReportsWrite,
-            Action::WritePrograms => Scope::ProgramsWrite,
+            Action::WritePrograms | Action::InviteResearchers => Scope::ProgramsWrite,
             // Administration is never delegated to a narrow token.
             Action::ManageUsers | Action::ReadAuditLog => Scope::All,
         }
@@ -231,6 +233,10 @@ mod tests {
         assert!(!permits(Role::Engineer, &all, Action::IngestFindings));
         assert!(!permits(Role::Triager, &all, Action::ManageUsers));
         assert!(permits(Role::Admin, &all, Action::ManageUsers));
+        assert!(permits(Role::Triager, &all, Action::InviteResearchers));
+        assert!(!permits(Role::Triager, &all, Action::WritePrograms));
+        assert!(!permits(Role::Researcher, &all, Action::InviteResearchers));
+        assert!(!permits(Role::Engineer, &all, Action::InviteResearchers));
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/findings/{id}/status", post(set_status))
         .route("/findings/{id}/assignee", post(set_assignee))
         .route("/me", get(me))
+        .merge(crate::programme_api::router())
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -47,14 +48,17 @@ impl axum::extract::FromRequestParts<AppState> for Ip {
 
 /// The request body, or the error that explains why it could not be read
 /// (too large: 413; anything else: 400).
-fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) fn read_body(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) => ApiError(AppError::PayloadTooLarge { limit }),
         other => ApiError(AppError::bad_request(None, other.body_text())),
     })
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<T, ApiError> {
@@ -81,7 +85,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// Refuses query parameters an endpoint does not know: a misspelt filter
 /// (`?severty=high`) silently ignored would return the wrong findings.
-fn known_query(uri: &Uri, allowed: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn known_query(uri: &Uri, allowed: &[&str]) -> Result<(), ApiError> {
     let Some(q) = uri.query() else {
         return Ok(());
     };
@@ -101,7 +105,7 @@ fn known_query(uri: &Uri, allowed: &[&str]) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
         ApiError(AppError::bad_request(
             Some("id"),
@@ -314,7 +318,7 @@ pub async fn list_findings(
     }))
 }
 
-fn forbidden_scope(who: &crate::Principal, action: Action) -> ApiError {
+pub(crate) fn forbidden_scope(who: &crate::Principal, action: Action) -> ApiError {
     let scope = action.scope();
     if who.role.allows(action) {
         ApiError(AppError::Forbidden(format!(

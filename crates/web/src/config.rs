@@ -32,6 +32,10 @@ pub struct WebConfig {
     pub login_per_minute: u32,
     /// Requests per minute from a client address without a session or token.
     pub anonymous_per_minute: u32,
+    /// Reports one researcher may submit per hour (web and API together).
+    pub reports_per_hour: u32,
+    /// Researcher sign-ups per client address per hour.
+    pub signups_per_hour: u32,
     /// Name shown in the page header and in authenticator apps.
     pub site_name: String,
 }
@@ -49,6 +53,8 @@ impl Default for WebConfig {
             max_upload_bytes: 64 * 1024 * 1024,
             login_per_minute: 10,
             anonymous_per_minute: 300,
+            reports_per_hour: 20,
+            signups_per_hour: 10,
             site_name: "Rampart".into(),
         }
     }

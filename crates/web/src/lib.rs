@@ -25,6 +25,7 @@ mod forms;
 pub mod middleware;
 mod openapi;
 mod principal;
+mod programme_api;
 mod ratelimit;
 mod routes;
 mod views;
@@ -61,6 +62,9 @@ pub struct AppState {
     /// Staff who can be assigned findings, for the assignee menus on every
     /// findings page; kept briefly and dropped when an admin changes users.
     assignees_cache: Arc<std::sync::Mutex<Option<AssigneesCache>>>,
+    /// The programme's rules (submissions, workflow, bounties) and its
+    /// notification channels.
+    pub programmes: rampart_programme::Service,
 }
 
 /// When the assignee list was read (Unix ms), and `(id, email)` pairs.
@@ -70,6 +74,7 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let limits = Arc::new(ratelimit::Limits::new(&config));
         AppState {
+            programmes: rampart_programme::Service::new(store.clone()),
             store,
             config: Arc::new(config),
             clock: Arc::new(SystemClock),

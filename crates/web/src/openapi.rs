@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::error::ErrorBody;
+use crate::programme_api as pa;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -20,6 +21,21 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api::set_status,
         api::set_assignee,
         api::me,
+        pa::list_programs,
+        pa::create_program,
+        pa::get_program,
+        pa::launch_program,
+        pa::invite,
+        pa::accept_invitation,
+        pa::decline_invitation,
+        pa::submit_report,
+        pa::list_reports,
+        pa::get_report,
+        pa::add_comment,
+        pa::change_state,
+        pa::award_bounty,
+        pa::set_severity,
+        pa::list_notifications,
     ),
     components(schemas(
         api::FindingOut,
@@ -30,6 +46,28 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api::StatusChange,
         api::AssigneeChange,
         api::Me,
+        pa::ProgramOut,
+        pa::ProgramIn,
+        pa::ScopeIn,
+        pa::ScopeOut,
+        pa::InvitationIn,
+        pa::InvitationOut,
+        pa::InvitationAnswer,
+        pa::ReportIn,
+        pa::ReportOut,
+        pa::EventOut,
+        pa::BountyOut,
+        pa::CommentIn,
+        pa::StateIn,
+        pa::BountyIn,
+        pa::SeverityIn,
+        pa::NotificationOut,
+        rampart_core::ReportState,
+        rampart_core::Turn,
+        rampart_core::Visibility,
+        rampart_core::AssetType,
+        rampart_core::BountyTable,
+        rampart_core::ResponseTargets,
         ErrorBody,
         SarifLog,
         SarifRun,
@@ -49,7 +87,12 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         rampart_core::Role,
     )),
     modifiers(&BearerAuth),
-    tags((name = "findings", description = "Findings from every source"), (name = "account", description = "The caller")),
+    tags(
+        (name = "findings", description = "Findings from every source"),
+        (name = "programmes", description = "Disclosure and bounty programmes, invitations"),
+        (name = "reports", description = "Researcher reports, their threads, workflow and bounties"),
+        (name = "account", description = "The caller"),
+    ),
 )]
 struct ApiDoc;
 

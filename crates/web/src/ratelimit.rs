@@ -13,10 +13,22 @@ use std::num::NonZeroU32;
 pub struct Limits {
     login: DefaultKeyedRateLimiter<IpAddr>,
     anonymous: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per researcher account: a flood of reports is abuse whatever the address.
+    submissions: DefaultKeyedRateLimiter<i64>,
+    signups: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+/// `n` an hour, allowing a burst of up to `n` at once (a researcher may
+/// file a few related reports together; a script may not file hundreds).
+fn per_hour(n: u32) -> Quota {
+    let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(std::time::Duration::from_secs(3600) / n.get())
+        .unwrap_or_else(|| Quota::per_hour(n))
+        .allow_burst(n)
 }
 
 impl Limits {
@@ -24,6 +36,8 @@ impl Limits {
         Limits {
             login: RateLimiter::keyed(per_minute(config.login_per_minute)),
             anonymous: RateLimiter::keyed(per_minute(config.anonymous_per_minute)),
+            submissions: RateLimiter::keyed(per_hour(config.reports_per_hour)),
+            signups: RateLimiter::keyed(per_hour(config.signups_per_hour)),
         }
     }
 
@@ -36,16 +50,32 @@ impl Limits {
         check(&self.anonymous, ip)
     }
 
+    /// A researcher's report budget (web form and API share it).
+    pub fn check_submission(&self, user_id: i64) -> Result<(), crate::AppError> {
+        check(&self.submissions, user_id)
+            .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
+    }
+
+    pub fn check_signup(&self, ip: IpAddr) -> Result<(), crate::AppError> {
+        check(&self.signups, ip)
+            .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
+    }
+
     /// Drops state for addresses that are back under their limits, so the
     /// maps don't grow without bound.
     pub fn housekeeping(&self) {
         self.login.retain_recent();
         self.anonymous.retain_recent();
+        self.submissions.retain_recent();
+        self.signups.retain_recent();
     }
 }
 
-fn check(limiter: &DefaultKeyedRateLimiter<IpAddr>, ip: IpAddr) -> Result<(), u64> {
-    limiter.check_key(&ip).map_err(|not_until| {
+fn check<K: std::hash::Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: K,
+) -> Result<(), u64> {
+    limiter.check_key(&key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         wait.as_secs().max(1)
     })

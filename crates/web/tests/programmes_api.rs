@@ -1,0 +1,437 @@
+#![allow(clippy::unwrap_used)]
+//! The programme and report API on SQLite and PostgreSQL: the contract in
+//! the issue, and the negative paths (other researchers' reports, private
+//! programmes, internal notes, URL guessing).
+
+#[allow(dead_code)]
+mod harness;
+
+use axum::http::{Method, StatusCode};
+use harness::App;
+use rampart_core::Role;
+use rampart_store::testkit;
+use serde_json::json;
+
+const PROGRAM: &str = r##"{
+  "name": "Acme Shop", "slug": "acme", "visibility": "private",
+  "policy": "# Policy\nOnly test accounts you own.",
+  "scope": [
+    {"type": "wildcard_domain", "identifier": "*.acme.test", "in_scope": true, "max_severity": "critical"},
+    {"type": "domain", "identifier": "blog.acme.test", "in_scope": false, "note": "Third party"}
+  ],
+  "bounties": {"critical": 3000, "high": 1000, "medium": 300, "low": 100},
+  "budget": 5000, "email": "security@acme.test"
+}"##;
+
+struct Cast {
+    admin: String,
+    triager: String,
+    alice: String,
+    bob: String,
+    engineer: String,
+}
+
+async fn cast(app: &App) -> Cast {
+    let admin = app.user("admin@acme.test", Role::Admin).await;
+    let triager = app.user("tri@acme.test", Role::Triager).await;
+    let alice = app.user("alice@r.test", Role::Researcher).await;
+    let bob = app.user("bob@r.test", Role::Researcher).await;
+    let engineer = app.user("eng@acme.test", Role::Engineer).await;
+    Cast {
+        admin: app.token(Some(admin), "all").await,
+        triager: app.token(Some(triager), "all").await,
+        alice: app.token(Some(alice), "all").await,
+        bob: app.token(Some(bob), "all").await,
+        engineer: app.token(Some(engineer), "all").await,
+    }
+}
+
+async fn post(app: &App, path: &str, token: &str, body: serde_json::Value) -> harness::Resp {
+    app.api(Method::POST, path, token, Some(body.to_string()))
+        .await
+}
+
+/// Creates the private programme and lets Alice in through an invitation.
+async fn programme_with_alice(app: &App, c: &Cast) {
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/programs",
+            &c.admin,
+            Some(PROGRAM.into()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let inv = post(
+        app,
+        "/api/v1/programs/acme/invitations",
+        &c.triager,
+        json!({"email": "alice@r.test"}),
+    )
+    .await;
+    assert_eq!(inv.status, StatusCode::CREATED, "{}", inv.body);
+    let url = inv.json()["accept_url"].as_str().unwrap().to_owned();
+    let token = url.rsplit('/').next().unwrap();
+    // Bob cannot use Alice's link, and learns nothing from trying.
+    let stolen = post(
+        app,
+        &format!("/api/v1/invitations/{token}/accept"),
+        &c.bob,
+        json!({}),
+    )
+    .await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    let ok = post(
+        app,
+        &format!("/api/v1/invitations/{token}/accept"),
+        &c.alice,
+        json!({}),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["program"], "acme");
+}
+
+#[tokio::test]
+async fn the_programme_contract_and_private_visibility() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let c = cast(&app).await;
+        // Only admins create programmes.
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/programs",
+                &c.triager,
+                Some(PROGRAM.into()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        programme_with_alice(&app, &c).await;
+        let p = app
+            .api(Method::GET, "/api/v1/programs/acme", &c.admin, None)
+            .await;
+        let p = p.json();
+        assert_eq!(p["scope"][0]["max_severity"], "critical");
+        assert_eq!(p["bounties"]["high"], 1000);
+        assert_eq!(p["targets"]["first_response_days"], 1);
+        assert_eq!(p["budget"], 5000);
+        assert_eq!(p["spent"], 0);
+        // Alice (invited) sees it, without the budget; Bob gets a 404.
+        let a = app
+            .api(Method::GET, "/api/v1/programs/acme", &c.alice, None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert!(a.json().get("budget").is_none());
+        let b = app
+            .api(Method::GET, "/api/v1/programs/acme", &c.bob, None)
+            .await;
+        assert_eq!(b.status, StatusCode::NOT_FOUND);
+        let list = app.api(Method::GET, "/api/v1/programs", &c.bob, None).await;
+        assert_eq!(list.json().as_array().unwrap().len(), 0);
+        let sub = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.bob,
+            json!({"title": "x", "description": "y"}),
+        )
+        .await;
+        assert_eq!(
+            sub.status,
+            StatusCode::NOT_FOUND,
+            "no submission to a hidden programme"
+        );
+        // Launch: public for everyone, with its history.
+        let l = post(&app, "/api/v1/programs/acme/launch", &c.admin, json!({})).await;
+        assert_eq!(l.status, StatusCode::OK, "{}", l.body);
+        let b = app
+            .api(Method::GET, "/api/v1/programs/acme", &c.bob, None)
+            .await;
+        assert_eq!(b.json()["visibility"], "public");
+        // Bad input names the field.
+        let bad = app
+            .api(
+                Method::POST,
+                "/api/v1/programs",
+                &c.admin,
+                Some(PROGRAM.replace("\"acme\"", "\"Acme Shop!\"")),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(bad.json()["field"], "slug");
+        let dup = app
+            .api(
+                Method::POST,
+                "/api/v1/programs",
+                &c.admin,
+                Some(PROGRAM.into()),
+            )
+            .await;
+        assert_eq!(dup.status, StatusCode::CONFLICT);
+    }
+}
+
+#[tokio::test]
+async fn a_report_from_submission_to_bounty_through_the_api() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let c = cast(&app).await;
+        programme_with_alice(&app, &c).await;
+        let r = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.alice,
+            json!({
+                "title": "IDOR on /api/orders/{id}",
+                "description": "Any user can read any order by changing the id.",
+                "asset": "api.acme.test",
+                "cwe": 639,
+                "cvss_vector": "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N"
+            }),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let report = r.json();
+        let id = report["id"].as_i64().unwrap();
+        assert_eq!(report["state"], "new");
+        assert_eq!(report["turn"], "team");
+        assert_eq!(report["severity"], "high");
+        assert_eq!(report["out_of_scope"], false);
+        assert!(
+            report.get("assignee_id").is_none(),
+            "team-only fields hidden"
+        );
+        let ack = &report["thread"][0];
+        assert_eq!(ack["kind"], "ack");
+        assert!(ack["body"].as_str().unwrap().contains(&format!("#{id}")));
+
+        let path = |p: &str| format!("/api/v1/reports/{id}{p}");
+        // Team asks for more, with an internal note on the side.
+        let nmi = post(
+            &app,
+            &path("/state"),
+            &c.triager,
+            json!({"state": "needs_more_info", "reason": "Which account did you use?"}),
+        )
+        .await;
+        assert_eq!(nmi.status, StatusCode::OK, "{}", nmi.body);
+        assert_eq!(nmi.json()["turn"], "researcher");
+        let note = post(
+            &app,
+            &path("/comments"),
+            &c.triager,
+            json!({"body": "INTERNAL: check the audit log", "internal": true}),
+        )
+        .await;
+        assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+        // Alice answers; the report comes back to the team.
+        let answer = post(
+            &app,
+            &path("/comments"),
+            &c.alice,
+            json!({"body": "Two test accounts, ids 7 and 8."}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::CREATED);
+        let seen = app.api(Method::GET, &path(""), &c.alice, None).await.json();
+        assert_eq!(seen["state"], "new");
+        let thread = seen["thread"].as_array().unwrap();
+        assert!(
+            thread
+                .iter()
+                .all(|e| !e["body"].as_str().unwrap().contains("INTERNAL")),
+            "internal notes never reach the researcher"
+        );
+        assert!(thread.iter().any(|e| e["author"] == "Security team"));
+        // Researchers may not write internal notes or triage.
+        let sneaky = post(
+            &app,
+            &path("/comments"),
+            &c.alice,
+            json!({"body": "x", "internal": true}),
+        )
+        .await;
+        assert_eq!(sneaky.status, StatusCode::CONFLICT);
+        let self_triage = post(&app, &path("/state"), &c.alice, json!({"state": "triaged"})).await;
+        assert_eq!(self_triage.status, StatusCode::CONFLICT);
+        assert!(
+            self_triage.body.contains("researchers answer"),
+            "{}",
+            self_triage.body
+        );
+
+        for (state, token) in [
+            ("triaged", &c.triager),
+            ("retesting", &c.triager),
+            ("resolved", &c.alice),
+        ] {
+            let r = post(&app, &path("/state"), token, json!({"state": state})).await;
+            assert_eq!(r.status, StatusCode::OK, "{state}: {}", r.body);
+        }
+        let sev = post(
+            &app,
+            &path("/severity"),
+            &c.triager,
+            json!({"cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N"}),
+        )
+        .await;
+        assert_eq!(sev.json()["final_severity"], "medium");
+        assert_eq!(
+            sev.json()["severity"],
+            "high",
+            "the researcher's estimate is kept"
+        );
+        let award = post(
+            &app,
+            &path("/bounty"),
+            &c.triager,
+            json!({"amount": 1000, "bonus": 100}),
+        )
+        .await;
+        assert_eq!(award.status, StatusCode::CREATED, "{}", award.body);
+        let over = post(&app, &path("/bounty"), &c.triager, json!({"amount": 4000})).await;
+        assert_eq!(over.status, StatusCode::CONFLICT);
+        assert!(over.body.contains("budget"), "{}", over.body);
+        let self_award = post(&app, &path("/bounty"), &c.alice, json!({"amount": 5})).await;
+        assert_eq!(self_award.status, StatusCode::FORBIDDEN);
+        let mine = app.api(Method::GET, &path(""), &c.alice, None).await.json();
+        assert_eq!(mine["state"], "resolved");
+        assert_eq!(mine["bounties"][0]["amount"], 1000);
+        assert_eq!(mine["bounties"][0]["status"], "pending");
+        let notes = app
+            .api(Method::GET, "/api/v1/notifications", &c.alice, None)
+            .await
+            .json();
+        assert!(
+            notes
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "bounty_awarded")
+        );
+    }
+}
+
+#[tokio::test]
+async fn researchers_never_see_each_others_reports() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let c = cast(&app).await;
+        programme_with_alice(&app, &c).await;
+        post(&app, "/api/v1/programs/acme/launch", &c.admin, json!({})).await;
+        let r = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.alice,
+            json!({"title": "SQL injection in search", "description": "' OR 1=1 --", "asset": "blog.acme.test"}),
+        )
+        .await;
+        let report = r.json();
+        assert_eq!(report["out_of_scope"], true, "flagged, but taken");
+        let id = report["id"].as_i64().unwrap();
+        // Bob guesses URLs: every one is a 404, like a report that does not exist.
+        for path in [
+            format!("/api/v1/reports/{id}"),
+            format!("/api/v1/reports/{}", id + 1000),
+        ] {
+            let r = app.api(Method::GET, &path, &c.bob, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        }
+        for (p, body) in [
+            ("comments", json!({"body": "hi"})),
+            ("state", json!({"state": "resolved"})),
+        ] {
+            let r = post(&app, &format!("/api/v1/reports/{id}/{p}"), &c.bob, body).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{p}");
+        }
+        let list = app
+            .api(Method::GET, "/api/v1/reports", &c.bob, None)
+            .await
+            .json();
+        assert_eq!(list.as_array().unwrap().len(), 0);
+        // An engineer sees only reports assigned to them.
+        let e = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/reports/{id}"),
+                &c.engineer,
+                None,
+            )
+            .await;
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        // The team sees it.
+        let t = app
+            .api(Method::GET, "/api/v1/reports", &c.triager, None)
+            .await
+            .json();
+        assert_eq!(t.as_array().unwrap().len(), 1);
+        // Duplicates: Bob's report of the same bug follows Alice's, read-only.
+        let bobs = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.bob,
+            json!({"title": "SQLi on blog search", "description": "search param injectable"}),
+        )
+        .await
+        .json();
+        let bid = bobs["id"].as_i64().unwrap();
+        let d = post(
+            &app,
+            &format!("/api/v1/reports/{bid}/state"),
+            &c.triager,
+            json!({"state": "duplicate", "duplicate_of": id, "reason": "Reported before"}),
+        )
+        .await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+        let follow = app
+            .api(Method::GET, &format!("/api/v1/reports/{id}"), &c.bob, None)
+            .await;
+        assert_eq!(follow.status, StatusCode::OK);
+        let write = post(
+            &app,
+            &format!("/api/v1/reports/{id}/comments"),
+            &c.bob,
+            json!({"body": "me too"}),
+        )
+        .await;
+        assert_eq!(write.status, StatusCode::CONFLICT, "followers read only");
+        // Invalid state names and ids are 400s that name the field.
+        let bad = post(
+            &app,
+            &format!("/api/v1/reports/{id}/state"),
+            &c.triager,
+            json!({"state": "closed"}),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        let bad_id = app
+            .api(Method::GET, "/api/v1/reports/abc", &c.triager, None)
+            .await;
+        assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn submissions_are_rate_limited_per_researcher() {
+    let config = rampart_web::WebConfig {
+        reports_per_hour: 2,
+        ..Default::default()
+    };
+    let app = App::with_config(testkit::sqlite().await, config).await;
+    let c = cast(&app).await;
+    programme_with_alice(&app, &c).await;
+    let body = json!({"title": "t", "description": "d"});
+    for _ in 0..2 {
+        let r = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.alice,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let r = post(&app, "/api/v1/programs/acme/reports", &c.alice, body).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.get("retry-after").is_some());
+}

@@ -31,7 +31,9 @@ pub use findings::{
 };
 pub use links::{LinkPurpose, OneTimeLink};
 pub use migrations::MIGRATION_VERSIONS;
-pub use programmes::{Invitation, InvitationProblem, Programme, ProgrammeSettings};
+pub use programmes::{
+    Invitation, InvitationProblem, Programme, ProgrammeSettings, ResearcherProfile, Thanks,
+};
 pub use reports::{
     Bounty, NewEvent, NewReport, Notification, Report, ReportEvent, ReportFilter, StateChange,
     StateChangeError,

@@ -649,3 +649,94 @@ async fn insert_scope(
     }
     Ok(())
 }
+
+/// A researcher's public profile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResearcherProfile {
+    pub handle: Option<String>,
+    pub show_in_thanks: bool,
+    pub email_verified: bool,
+}
+
+/// One line of a programme's thanks page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thanks {
+    pub handle: String,
+    /// Valid reports (triaged, retesting or resolved).
+    pub valid_reports: i64,
+}
+
+impl Store {
+    /// Sets a researcher's public handle and thanks-page choice. A handle
+    /// already taken (ignoring case) is a [`StoreError::Conflict`].
+    pub async fn set_researcher_profile(
+        &self,
+        user_id: i64,
+        handle: &str,
+        show_in_thanks: bool,
+        now: UnixMillis,
+    ) -> Result<()> {
+        let _g = self.write_guard().await;
+        let r = sqlx::query(
+            "UPDATE users SET handle = $1, show_in_thanks = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(handle.trim().to_owned())
+        .bind(i64::from(show_in_thanks))
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| StoreError::from_insert(e, "this handle is taken; choose another"))?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn researcher_profile(&self, user_id: i64) -> Result<ResearcherProfile> {
+        let row: Option<(Option<String>, i64, i64)> = sqlx::query_as(
+            "SELECT handle, show_in_thanks, email_verified FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (handle, thanks, verified) = row.ok_or(StoreError::NotFound)?;
+        Ok(ResearcherProfile {
+            handle,
+            show_in_thanks: thanks != 0,
+            email_verified: verified != 0,
+        })
+    }
+
+    /// Marks an address verified (by an admin until outbound mail exists).
+    pub async fn set_email_verified(&self, user_id: i64, now: UnixMillis) -> Result<()> {
+        let _g = self.write_guard().await;
+        sqlx::query("UPDATE users SET email_verified = 1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Researchers who opted in, with their count of valid reports in the
+    /// programme, most first.
+    pub async fn programme_thanks(&self, programme_id: i64) -> Result<Vec<Thanks>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT u.handle, COUNT(*) FROM reports r JOIN users u ON u.id = r.researcher_id \
+             WHERE r.programme_id = $1 AND u.show_in_thanks = 1 AND u.handle IS NOT NULL \
+             AND r.state IN ('triaged', 'retesting', 'resolved') \
+             GROUP BY u.handle ORDER BY COUNT(*) DESC, u.handle",
+        )
+        .bind(programme_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(handle, valid_reports)| Thanks {
+                handle,
+                valid_reports,
+            })
+            .collect())
+    }
+}

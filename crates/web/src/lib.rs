@@ -22,6 +22,7 @@ mod config;
 mod cookies;
 mod error;
 mod forms;
+mod markdown;
 pub mod middleware;
 mod openapi;
 mod principal;

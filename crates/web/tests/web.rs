@@ -841,6 +841,19 @@ async fn security_headers_are_on_every_route() {
         "/setup/nope",
         "/set-password/nope",
         "/no/such/page",
+        "/programs",
+        "/programs/nope",
+        "/programs/nope/report",
+        "/reports",
+        "/reports/1",
+        "/notifications",
+        "/signup",
+        "/invitations/nope",
+        "/admin/programs/new",
+        "/.well-known/security.txt",
+        "/static/cvss.js",
+        "/api/v1/programs",
+        "/api/v1/reports",
     ];
     let mut anon = Browser::default();
     for path in paths {

@@ -27,6 +27,7 @@ pub struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
     reset: Option<String>,
+    signed_up: Option<String>,
 }
 
 pub async fn login_form(
@@ -41,6 +42,8 @@ pub async fn login_form(
         Some("Your session has ended. Sign in again to continue.".to_owned())
     } else if q.reset.is_some() {
         Some("Your password is set. Sign in with it now.".to_owned())
+    } else if q.signed_up.is_some() {
+        Some("Your researcher account is ready. Sign in to continue.".to_owned())
     } else {
         None
     };

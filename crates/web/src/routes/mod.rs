@@ -5,6 +5,8 @@ mod admin;
 mod auth;
 pub(crate) mod findings;
 mod ops;
+mod programmes;
+mod reports;
 
 use crate::error::AppError;
 use crate::forms::PageCtx;
@@ -55,6 +57,42 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/admin/users/{id}/reset-link", post(admin::reset_link))
         .route("/admin/audit", get(admin::audit))
+        .route("/programs", get(programmes::list))
+        .route("/programs/{slug}", get(programmes::show))
+        .route(
+            "/programs/{slug}/report",
+            get(reports::new_report).post(reports::submit),
+        )
+        .route("/.well-known/security.txt", get(programmes::security_txt))
+        .route(
+            "/security.txt",
+            get(|| async { Redirect::permanent("/.well-known/security.txt") }),
+        )
+        .route(
+            "/signup",
+            get(programmes::signup_form).post(programmes::signup),
+        )
+        .route(
+            "/invitations/{token}",
+            get(programmes::invitation).post(programmes::answer_invitation),
+        )
+        .route("/admin/programs/new", get(programmes::new_form))
+        .route("/admin/programs", post(programmes::create))
+        .route(
+            "/admin/programs/{slug}/edit",
+            get(programmes::edit_form).post(programmes::update),
+        )
+        .route("/admin/programs/{slug}/launch", post(programmes::launch))
+        .route("/admin/programs/{slug}/invite", post(programmes::invite))
+        .route("/reports", get(reports::list))
+        .route("/reports/{id}", get(reports::show))
+        .route("/reports/{id}/comment", post(reports::comment))
+        .route("/reports/{id}/state", post(reports::change_state))
+        .route("/reports/{id}/bounty", post(reports::award))
+        .route("/reports/{id}/severity", post(reports::set_severity))
+        .route("/notifications", get(reports::notifications))
+        .route("/notifications/read", post(reports::mark_read))
+        .route("/static/cvss.js", get(ops::cvss_js))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/static/app.css", get(ops::css))
@@ -80,8 +118,9 @@ pub fn router(state: AppState) -> Router {
 async fn home(ctx: PageCtx) -> Response {
     match &ctx.principal {
         Some(p) if p.role.is_staff() => Redirect::to("/findings").into_response(),
-        Some(_) => Redirect::to("/account").into_response(),
-        None => Redirect::to("/login").into_response(),
+        Some(_) => Redirect::to("/reports").into_response(),
+        // A visitor is most likely a researcher looking for where to report.
+        None => Redirect::to("/programs").into_response(),
     }
 }
 

@@ -58,6 +58,7 @@ pub async fn metrics(State(state): State<AppState>, ctx: PageCtx) -> Result<Resp
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
+const CVSS_JS: &str = include_str!("../../static/cvss.js");
 const ICON: &str = include_str!("../../static/icon.svg");
 
 pub async fn css() -> Response {
@@ -78,6 +79,18 @@ pub async fn js() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         JS,
+    )
+        .into_response()
+}
+
+/// The CVSS calculator on the report form (Rampart's own script).
+pub async fn cvss_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CVSS_JS,
     )
         .into_response()
 }

@@ -1,0 +1,984 @@
+//! Report pages: the submission form, the researcher's list and the team's
+//! triage inbox, the report page with its thread and the team's actions, and
+//! the notification list.
+
+use super::audit;
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{PageCtx, Signed};
+use crate::markdown;
+use crate::principal::Principal;
+use crate::programme_api::{visible_programme, visible_report};
+use crate::views::{Chrome, fmt_time, iso_time};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use rampart_core::{Mover, ReportState, Role, Turn};
+use rampart_programme::clock::{ClockState, clocks, most_urgent};
+use rampart_programme::input::ReportInput;
+use rampart_programme::{Actor, Service, ServiceError};
+use rampart_store::{Programme, Report, ReportFilter};
+use serde::Deserialize;
+
+// ------------------------------------------------------------- the form
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+pub struct ReportFormPage {
+    pub chrome: Chrome,
+    pub slug: String,
+    pub programme: String,
+    pub f: ReportFormValues,
+    pub errors: Vec<(String, String)>,
+    pub assets: Vec<(String, String)>,
+    pub weaknesses: Vec<(u32, &'static str)>,
+    pub first_response_days: u32,
+}
+
+impl ReportFormPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ReportFormValues {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub asset: String,
+    #[serde(default)]
+    pub other_asset: String,
+    #[serde(default)]
+    pub weakness: String,
+    #[serde(default)]
+    pub cvss_vector: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub steps: String,
+    #[serde(default)]
+    pub impact: String,
+}
+
+/// `79`, `CWE-79`, or `CWE-79 Improper Neutralization…` (from the picker).
+fn parse_cwe(text: &str) -> Result<Option<u32>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let digits: String = t
+        .trim_start_matches(|c: char| {
+            c.eq_ignore_ascii_case(&'c')
+                || c.eq_ignore_ascii_case(&'w')
+                || c.eq_ignore_ascii_case(&'e')
+                || c == '-'
+        })
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    match digits.parse::<u32>() {
+        Ok(n) if rampart_cwe::catalog().get(n).is_some() => Ok(Some(n)),
+        Ok(n) => Err(format!(
+            "CWE-{n} is not in the CWE list; pick one from the suggestions."
+        )),
+        Err(_) => Err("Pick a weakness from the list, or type its CWE number, e.g. 79.".into()),
+    }
+}
+
+fn form_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    p: &Programme,
+    f: ReportFormValues,
+    errors: Vec<(String, String)>,
+) -> Result<Response, AppError> {
+    let weaknesses = rampart_cwe::catalog()
+        .search("", 25)
+        .into_iter()
+        .chain(rampart_cwe::catalog().search("access control", 10))
+        .map(|w| (w.id, w.name))
+        .collect();
+    let page = ReportFormPage {
+        chrome: ctx.chrome(state, "programmes"),
+        slug: p.slug.clone(),
+        programme: p.name.clone(),
+        assets: p
+            .scope
+            .iter()
+            .filter(|s| s.in_scope)
+            .map(|s| {
+                (
+                    s.identifier.clone(),
+                    format!("{} ({})", s.identifier, s.asset_type.label()),
+                )
+            })
+            .collect(),
+        weaknesses,
+        first_response_days: p.targets.first_response_days,
+        f,
+        errors,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+fn submitter(who: &Principal) -> Result<i64, AppError> {
+    // Staff file reports through the API on a researcher's behalf; the
+    // form is the researcher's.
+    match (who.role, who.user_id) {
+        (Role::Researcher, Some(id)) => Ok(id),
+        _ => Err(AppError::Forbidden(
+            "The report form is for researchers. Sign in with a researcher account.".into(),
+        )),
+    }
+}
+
+pub async fn new_report(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let p = visible_programme(&state, Some(&who), &slug).await?;
+    submitter(&who)?;
+    form_page(&state, &ctx, &p, ReportFormValues::default(), Vec::new())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(slug): Path<String>,
+    axum::Form(f): axum::Form<ReportFormValues>,
+) -> Result<Response, AppError> {
+    let p = visible_programme(&state, Some(&who), &slug).await?;
+    let researcher = submitter(&who)?;
+    let cwe = match parse_cwe(&f.weakness) {
+        Ok(c) => c,
+        Err(m) => return form_page(&state, &ctx, &p, f, vec![("weakness".into(), m)]),
+    };
+    let asset = match f.asset.as_str() {
+        "other" => Some(f.other_asset.clone()),
+        "" => None,
+        a => Some(a.to_owned()),
+    };
+    let input = ReportInput {
+        title: f.title.clone(),
+        description: f.description.clone(),
+        steps: Some(f.steps.clone()),
+        impact: Some(f.impact.clone()),
+        asset,
+        cwe,
+        cvss_vector: Some(f.cvss_vector.clone()),
+    };
+    let checked = match input.validate() {
+        Ok(c) => c,
+        Err(e) => return form_page(&state, &ctx, &p, f, vec![(e.field, e.message)]),
+    };
+    state.limits.check_submission(researcher)?;
+    match state
+        .programmes
+        .submit_report(&p, researcher, &checked, "web", state.now())
+        .await
+    {
+        Ok(r) => {
+            audit(
+                &state,
+                &who,
+                "report.submit",
+                ("report", r.id.to_string()),
+                p.slug.clone(),
+                ctx.ip,
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/reports/{}", r.id)).into_response())
+        }
+        Err(ServiceError::Refused(m)) => form_page(&state, &ctx, &p, f, vec![("form".into(), m)]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------- lists and inbox
+
+pub struct ReportRowView {
+    pub id: i64,
+    pub title: String,
+    pub programme: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub severity: String,
+    pub severity_label: String,
+    pub turn: &'static str,
+    pub created: String,
+    pub clock: String,
+    pub clock_class: &'static str,
+    pub out_of_scope: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+pub struct ReportsPage {
+    pub chrome: Chrome,
+    pub staff: bool,
+    pub rows: Vec<ReportRowView>,
+    pub breaching: usize,
+    pub soon: usize,
+    pub states: Vec<(&'static str, &'static str, bool)>,
+    pub only_open: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReportsQuery {
+    pub state: Option<String>,
+    pub all: Option<String>,
+}
+
+fn turn_label(t: Turn, staff: bool) -> &'static str {
+    match (t, staff) {
+        (Turn::Team, true) => "Yours",
+        (Turn::Team, false) => "The team's",
+        (Turn::Researcher, true) => "Researcher's",
+        (Turn::Researcher, false) => "Yours",
+        (Turn::Nobody, _) => "Closed",
+    }
+}
+
+fn clock_view(c: Option<rampart_programme::clock::Clock>, now: i64) -> (String, &'static str) {
+    match c {
+        Some(c) => match c.state {
+            ClockState::Breached { due } => (
+                format!("{} overdue since {}", c.target.label(), fmt_time(due)),
+                "clock--breached",
+            ),
+            ClockState::Running { due } if due - now < rampart_programme::clock::SOON_MS => (
+                format!("{} due {}", c.target.label(), fmt_time(due)),
+                "clock--soon",
+            ),
+            ClockState::Running { due } => (
+                format!("{} due {}", c.target.label(), fmt_time(due)),
+                "clock--ok",
+            ),
+            _ => (String::new(), ""),
+        },
+        None => (String::new(), ""),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Query(q): Query<ReportsQuery>,
+) -> Result<Response, AppError> {
+    if !who.can(rampart_core::Action::ReadReports) {
+        return Err(AppError::NotFound);
+    }
+    let staff = who.role.is_staff();
+    let state_filter = q
+        .state
+        .as_deref()
+        .and_then(|s| s.parse::<ReportState>().ok());
+    let only_open = staff && q.all.is_none() && state_filter.is_none();
+    let mut filter = ReportFilter {
+        state: state_filter,
+        open_only: only_open,
+        ..Default::default()
+    };
+    match (who.role, who.user_id) {
+        (Role::Researcher, Some(u)) => filter.visible_to_researcher = Some(u),
+        (Role::Engineer, Some(u)) => filter.assignee_id = Some(u),
+        (Role::Researcher | Role::Engineer, None) => return Err(AppError::NotFound),
+        _ => {}
+    }
+    let reports = state.store.list_reports(&filter).await?;
+    let now = state.now();
+    let mut programmes = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(reports.len());
+    let (mut breaching, mut soon) = (0, 0);
+    for r in reports {
+        let p = match programmes.get(&r.programme_id) {
+            Some(p) => p,
+            None => {
+                let p = state.store.programme_by_id(r.programme_id).await?;
+                programmes.entry(r.programme_id).or_insert(p)
+            }
+        };
+        let urgent = most_urgent(&clocks(&r, &p.targets, now));
+        let (clock, clock_class) = clock_view(urgent, now);
+        match clock_class {
+            "clock--breached" => breaching += 1,
+            "clock--soon" => soon += 1,
+            _ => {}
+        }
+        let sev = r.final_severity.or(r.researcher_severity);
+        rows.push(ReportRowView {
+            id: r.id,
+            title: r.title.clone(),
+            programme: p.name.clone(),
+            state: r.state.as_str(),
+            state_label: r.state.label(),
+            severity: sev.map_or("none".into(), |s| s.as_str().to_owned()),
+            severity_label: sev.map_or("Unrated".into(), |s| s.label().to_owned()),
+            turn: turn_label(r.state.turn(), staff),
+            created: fmt_time(r.created_at),
+            clock,
+            clock_class,
+            out_of_scope: r.out_of_scope,
+        });
+    }
+    if staff {
+        // The inbox puts breaching and soon-due reports first, then the
+        // team's turn before the researcher's.
+        rows.sort_by_key(|r| {
+            (
+                match r.clock_class {
+                    "clock--breached" => 0,
+                    "clock--soon" => 1,
+                    _ => 2,
+                },
+                r.turn != "Yours",
+                std::cmp::Reverse(r.id),
+            )
+        });
+    }
+    let page = ReportsPage {
+        chrome: ctx.chrome(&state, "reports"),
+        staff,
+        rows,
+        breaching,
+        soon,
+        states: ReportState::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label(), state_filter == Some(*s)))
+            .collect(),
+        only_open,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ------------------------------------------------------------ the report
+
+pub struct EventView {
+    pub kind: String,
+    pub author: String,
+    pub from_team: bool,
+    pub internal: bool,
+    pub body_html: String,
+    pub summary: String,
+    pub at: String,
+    pub at_iso: String,
+}
+
+pub struct ClockRow {
+    pub label: &'static str,
+    pub text: String,
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub title: String,
+    pub programme: String,
+    pub programme_slug: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub turn: &'static str,
+    pub asset: String,
+    pub out_of_scope: bool,
+    pub cwe: String,
+    pub cvss_vector: String,
+    pub severity: String,
+    pub severity_label: String,
+    pub final_severity: String,
+    pub final_severity_label: String,
+    pub final_cvss_vector: String,
+    pub description_html: String,
+    pub steps_html: String,
+    pub impact_html: String,
+    pub thread: Vec<EventView>,
+    pub staff: bool,
+    pub can_comment: bool,
+    pub team_moves: Vec<(&'static str, &'static str)>,
+    pub researcher_moves: Vec<(&'static str, &'static str)>,
+    pub clocks: Vec<ClockRow>,
+    pub bounties: Vec<(String, String, String)>,
+    pub suggested_bounty: i64,
+    pub currency: String,
+    pub budget_left: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub duplicates: Vec<i64>,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    pub comment_text: String,
+    pub received_via: String,
+    pub created: String,
+}
+
+fn move_label(s: ReportState, from: ReportState) -> &'static str {
+    match (from, s) {
+        (_, ReportState::NeedsMoreInfo) => "Ask for more information",
+        (ReportState::Retesting, ReportState::Resolved) => "Retest passed: resolved",
+        (ReportState::Retesting, ReportState::Triaged) => "Retest failed: reopen",
+        (_, ReportState::Retesting) => "Fixed: request a retest",
+        (_, ReportState::Resolved) => "Resolve (verified by the team)",
+        (ReportState::NeedsMoreInfo, ReportState::New) => "Back to the team",
+        (_, ReportState::New) => "Reopen as new",
+        (from, ReportState::Triaged) if !from.is_open() => "Reopen as triaged",
+        (_, other) => other.label(),
+    }
+}
+
+fn event_summary(e: &rampart_store::ReportEvent) -> String {
+    match e.kind.as_str() {
+        "state" => match (e.from_state, e.to_state) {
+            (Some(a), Some(b)) => {
+                let extra = if e.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", e.detail)
+                };
+                format!(
+                    "changed the state from {} to {}{extra}",
+                    a.label(),
+                    b.label()
+                )
+            }
+            _ => "changed the state".into(),
+        },
+        "ack" => "acknowledged the report".into(),
+        "note" => "wrote an internal note".into(),
+        "comment" => "wrote".into(),
+        _ => e.detail.clone(),
+    }
+}
+
+pub(crate) async fn render_report(
+    state: &AppState,
+    ctx: &PageCtx,
+    who: &Principal,
+    r: Report,
+    flash: Option<String>,
+    error: Option<String>,
+    comment_text: String,
+) -> Result<Response, AppError> {
+    let staff = who.role.is_staff();
+    let p = state.store.programme_by_id(r.programme_id).await?;
+    let events = state.store.report_events(r.id, staff).await?;
+    let thread = events
+        .iter()
+        .map(|e| {
+            let api = crate::programme_api::event_out(e.clone(), staff);
+            EventView {
+                kind: e.kind.clone(),
+                author: api.author.unwrap_or_default(),
+                from_team: api.from_team,
+                internal: e.internal,
+                body_html: markdown::render(&e.body),
+                summary: event_summary(e),
+                at: fmt_time(e.created_at),
+                at_iso: iso_time(e.created_at),
+            }
+        })
+        .collect();
+    let is_owner = who.user_id == Some(r.researcher_id);
+    let team_moves = if staff && who.can(rampart_core::Action::WriteReports) {
+        r.state
+            .next_states(Mover::Team)
+            .iter()
+            .map(|s| (s.as_str(), move_label(*s, r.state)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let researcher_moves = if is_owner && who.role == Role::Researcher {
+        r.state
+            .next_states(Mover::Researcher)
+            .iter()
+            .filter(|s| r.state == ReportState::Retesting && **s != ReportState::New)
+            .map(|s| (s.as_str(), move_label(*s, r.state)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let now = state.now();
+    let clock_rows = clocks(&r, &p.targets, now)
+        .iter()
+        .filter_map(|c| {
+            let (text, class) = match c.state {
+                ClockState::Met => ("met".to_owned(), "clock--ok"),
+                ClockState::Missed => ("missed".to_owned(), "clock--breached"),
+                ClockState::Paused => ("paused while waiting on the researcher".to_owned(), ""),
+                ClockState::Running { due } if due - now < rampart_programme::clock::SOON_MS => {
+                    (format!("due {}", fmt_time(due)), "clock--soon")
+                }
+                ClockState::Running { due } => (format!("due {}", fmt_time(due)), ""),
+                ClockState::Breached { due } => (
+                    format!("overdue since {}", fmt_time(due)),
+                    "clock--breached",
+                ),
+                ClockState::NotApplicable => return None,
+            };
+            Some(ClockRow {
+                label: c.target.label(),
+                text,
+                class,
+            })
+        })
+        .collect();
+    let bounties = state
+        .store
+        .report_bounties(r.id)
+        .await?
+        .into_iter()
+        .map(|b| {
+            let what = if b.kind == "retest" {
+                "Retest bounty"
+            } else {
+                "Bounty"
+            };
+            let amount = if b.bonus > 0 {
+                format!("{} + {} bonus {}", b.amount, b.bonus, p.currency)
+            } else {
+                format!("{} {}", b.amount, p.currency)
+            };
+            (what.to_owned(), amount, b.status)
+        })
+        .collect();
+    let budget_left = match (staff, p.budget) {
+        (true, Some(b)) => {
+            let spent = state.store.programme_bounty_total(p.id).await?;
+            Some(format!("{} of {} {} left", b - spent, b, p.currency))
+        }
+        _ => None,
+    };
+    let duplicates = state
+        .store
+        .duplicates_of(r.id)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    let sev = r.researcher_severity;
+    let fin = r.final_severity;
+    let page = ReportPage {
+        chrome: ctx.chrome(state, "reports"),
+        id: r.id,
+        title: r.title.clone(),
+        programme: p.name.clone(),
+        programme_slug: p.slug.clone(),
+        state: r.state.as_str(),
+        state_label: r.state.label(),
+        turn: turn_label(r.state.turn(), staff),
+        asset: r.asset.clone().unwrap_or_default(),
+        out_of_scope: r.out_of_scope,
+        cwe: r
+            .cwe
+            .and_then(|c| u32::try_from(c).ok())
+            .map(|c| match rampart_cwe::catalog().get(c) {
+                Some(w) => format!("CWE-{c}: {}", w.name),
+                None => format!("CWE-{c}"),
+            })
+            .unwrap_or_default(),
+        cvss_vector: r.cvss_vector.clone().unwrap_or_default(),
+        severity: sev.map_or("none".into(), |s| s.as_str().into()),
+        severity_label: sev.map_or("Unrated".into(), |s| s.label().into()),
+        final_severity: fin.map_or(String::new(), |s| s.as_str().into()),
+        final_severity_label: fin.map_or(String::new(), |s| s.label().into()),
+        final_cvss_vector: r.final_cvss_vector.clone().unwrap_or_default(),
+        description_html: markdown::render(&r.description),
+        steps_html: markdown::render(&r.steps),
+        impact_html: markdown::render(&r.impact),
+        thread,
+        staff,
+        can_comment: who.can(rampart_core::Action::WriteReports) && (staff || is_owner),
+        team_moves,
+        researcher_moves,
+        clocks: clock_rows,
+        bounties,
+        suggested_bounty: Service::suggested_bounty(&p, &r),
+        currency: p.currency.clone(),
+        budget_left,
+        duplicate_of: r.duplicate_of,
+        duplicates,
+        flash,
+        error,
+        comment_text,
+        received_via: r.received_via.clone(),
+        created: fmt_time(r.created_at),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+fn parse_report_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if !who.can(rampart_core::Action::ReadReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    render_report(&state, &ctx, &who, r, None, None, String::new()).await
+}
+
+fn actor(who: &Principal) -> Result<Actor, AppError> {
+    who.user_id
+        .map(|user_id| Actor {
+            user_id,
+            role: who.role,
+        })
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub internal: Option<String>,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CommentForm>,
+) -> Result<Response, AppError> {
+    if !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let result = state
+        .programmes
+        .comment(&r, actor(&who)?, &f.body, f.internal.is_some(), state.now())
+        .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/reports/{}#thread-end", r.id)).into_response()),
+        Err(ServiceError::Invalid(e)) => {
+            let msg = format!("The comment {}.", e.message);
+            render_report(&state, &ctx, &who, r, None, Some(msg), f.body).await
+        }
+        Err(ServiceError::Refused(m)) => {
+            render_report(&state, &ctx, &who, r, None, Some(m), f.body).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StateForm {
+    pub state: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub duplicate_of: String,
+}
+
+pub async fn change_state(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<StateForm>,
+) -> Result<Response, AppError> {
+    if !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let Ok(to) = f.state.parse::<ReportState>() else {
+        return render_report(
+            &state,
+            &ctx,
+            &who,
+            r,
+            None,
+            Some("Pick a state.".into()),
+            String::new(),
+        )
+        .await;
+    };
+    let duplicate_of = f
+        .duplicate_of
+        .trim()
+        .trim_start_matches('#')
+        .parse::<i64>()
+        .ok();
+    let from = r.state;
+    match state
+        .programmes
+        .change_state(&r, actor(&who)?, to, &f.reason, duplicate_of, state.now())
+        .await
+    {
+        Ok(updated) => {
+            audit(
+                &state,
+                &who,
+                "report.state",
+                ("report", r.id.to_string()),
+                format!("{} → {}", from.as_str(), to.as_str()),
+                ctx.ip,
+            )
+            .await?;
+            render_report(
+                &state,
+                &ctx,
+                &who,
+                updated,
+                Some(format!("Report #{} is now {}.", r.id, to.label())),
+                None,
+                String::new(),
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(e)) => {
+            let msg = if e.field == "duplicate_of" {
+                "Give the number of the original report (in this programme).".to_owned()
+            } else {
+                e.message
+            };
+            render_report(&state, &ctx, &who, r, None, Some(msg), String::new()).await
+        }
+        Err(ServiceError::Refused(m)) => {
+            render_report(&state, &ctx, &who, r, None, Some(m), String::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BountyForm {
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub bonus: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub confirm_over_budget: Option<String>,
+}
+
+pub async fn award(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<BountyForm>,
+) -> Result<Response, AppError> {
+    if !who.role.is_staff() || !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let p = state.store.programme_by_id(r.programme_id).await?;
+    let num = |s: &str| s.trim().replace(',', "").parse::<i64>().ok();
+    let (Some(amount), bonus) = (num(&f.amount), num(&f.bonus).unwrap_or(0)) else {
+        return render_report(
+            &state,
+            &ctx,
+            &who,
+            r,
+            None,
+            Some("Enter the amount as a whole number.".into()),
+            String::new(),
+        )
+        .await;
+    };
+    let kind = if f.kind == "retest" {
+        "retest"
+    } else {
+        "bounty"
+    };
+    match state
+        .programmes
+        .award_bounty(
+            &p,
+            &r,
+            actor(&who)?,
+            kind,
+            amount,
+            bonus,
+            f.confirm_over_budget.is_some(),
+            state.now(),
+        )
+        .await
+    {
+        Ok(b) => {
+            audit(
+                &state,
+                &who,
+                "report.bounty",
+                ("report", r.id.to_string()),
+                format!("{} + {} {}", b.amount, b.bonus, p.currency),
+                ctx.ip,
+            )
+            .await?;
+            let r = state.store.report(r.id).await?;
+            render_report(
+                &state,
+                &ctx,
+                &who,
+                r,
+                Some(format!(
+                    "Awarded {} {}; payout is pending.",
+                    b.amount + b.bonus,
+                    p.currency
+                )),
+                None,
+                String::new(),
+            )
+            .await
+        }
+        Err(e @ (ServiceError::OverBudget { .. } | ServiceError::Refused(_))) => {
+            render_report(
+                &state,
+                &ctx,
+                &who,
+                r,
+                None,
+                Some(e.to_string()),
+                String::new(),
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(e)) => {
+            render_report(
+                &state,
+                &ctx,
+                &who,
+                r,
+                None,
+                Some(format!("{}: {}", e.field, e.message)),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SeverityForm {
+    #[serde(default)]
+    pub cvss_vector: String,
+}
+
+pub async fn set_severity(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<SeverityForm>,
+) -> Result<Response, AppError> {
+    if !who.role.is_staff() || !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let c = match rampart_cvss::Cvss::parse(f.cvss_vector.trim()) {
+        Ok(c) => c,
+        Err(e) => {
+            return render_report(
+                &state,
+                &ctx,
+                &who,
+                r,
+                None,
+                Some(e.to_string()),
+                String::new(),
+            )
+            .await;
+        }
+    };
+    let sev = c.rating().finding_severity();
+    state
+        .store
+        .set_report_severity(
+            r.id,
+            Some(sev),
+            Some(&c.normalized()),
+            actor(&who)?.user_id,
+            state.now(),
+        )
+        .await?;
+    let r = state.store.report(r.id).await?;
+    render_report(
+        &state,
+        &ctx,
+        &who,
+        r,
+        Some(format!(
+            "Final severity set to {} ({}).",
+            sev.label(),
+            c.score()
+        )),
+        None,
+        String::new(),
+    )
+    .await
+}
+
+// --------------------------------------------------------- notifications
+
+pub struct NotificationView {
+    pub message: String,
+    pub link: Option<String>,
+    pub at: String,
+    pub unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    pub chrome: Chrome,
+    pub items: Vec<NotificationView>,
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+) -> Result<Response, AppError> {
+    let user = who.user_id.ok_or(AppError::NotFound)?;
+    let items = state
+        .store
+        .notifications(user, 100)
+        .await?
+        .into_iter()
+        .map(|n| NotificationView {
+            message: n.message,
+            link: n.report_id.map(|id| format!("/reports/{id}")),
+            at: fmt_time(n.created_at),
+            unread: n.read_at.is_none(),
+        })
+        .collect();
+    let page = NotificationsPage {
+        chrome: ctx.chrome(&state, "notifications"),
+        items,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    Signed(who): Signed,
+) -> Result<Response, AppError> {
+    let user = who.user_id.ok_or(AppError::NotFound)?;
+    state
+        .store
+        .mark_notifications_read(user, state.now())
+        .await?;
+    Ok(Redirect::to("/notifications").into_response())
+}

@@ -38,6 +38,7 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<String>,
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
+    pub max_attachment_bytes: usize,
     /// `auto`: secure cookies when serving TLS or when public_url is https.
     pub secure_cookies: String,
 }
@@ -80,6 +81,7 @@ impl Default for HttpSettings {
             trusted_proxies: Vec::new(),
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
+            max_attachment_bytes: 20 * 1024 * 1024,
             secure_cookies: "auto".into(),
         }
     }
@@ -220,6 +222,8 @@ impl Settings {
             anonymous_per_minute: self.rate_limits.anonymous_per_minute,
             reports_per_hour: self.rate_limits.reports_per_hour,
             signups_per_hour: self.rate_limits.signups_per_hour,
+            attachment_dir: self.data_dir.join("attachments"),
+            max_attachment_bytes: self.http.max_attachment_bytes,
             site_name: self.site_name.clone(),
         })
     }
@@ -259,6 +263,8 @@ trusted_proxies = []
 # Largest form or JSON body, and largest findings/SARIF upload, in bytes.
 max_body_bytes = 1048576
 max_upload_bytes = 67108864
+# Largest file attached to a report (kept in <data_dir>/attachments).
+max_attachment_bytes = 20971520
 # Secure cookies: "auto" (when serving TLS or public_url is https), "true" or "false".
 secure_cookies = "auto"
 

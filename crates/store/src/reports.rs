@@ -1077,3 +1077,145 @@ async fn apply_state(
     .await?;
     Ok(())
 }
+
+/// A stored file's record (the bytes live in the data directory, named by
+/// their SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attachment {
+    pub id: i64,
+    /// `None` while staged (not yet part of a report).
+    pub report_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub uploader_id: Option<i64>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Attached to an internal note: the team only.
+    pub internal: i64,
+    pub created_at: i64,
+}
+
+const SELECT_ATTACHMENT: &str = "SELECT id, report_id, event_id, uploader_id, filename, content_type, \
+     size, sha256, internal, created_at FROM attachments";
+
+impl Store {
+    /// Records an uploaded file that is not part of a report yet.
+    pub async fn stage_attachment(
+        &self,
+        uploader_id: i64,
+        filename: &str,
+        content_type: &str,
+        size: i64,
+        sha256: &str,
+        now: UnixMillis,
+    ) -> Result<Attachment> {
+        let _g = self.write_guard().await;
+        let row: Attachment = sqlx::query_as(
+            "INSERT INTO attachments (uploader_id, filename, content_type, size, sha256, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, report_id, event_id, uploader_id, \
+             filename, content_type, size, sha256, internal, created_at",
+        )
+        .bind(uploader_id)
+        .bind(filename.to_owned())
+        .bind(content_type.to_owned())
+        .bind(size)
+        .bind(sha256.to_owned())
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
+    /// Staged files of `uploader_id` among `ids` (others' ids are ignored:
+    /// nobody can claim someone else's upload by guessing its number).
+    pub async fn staged_attachments(
+        &self,
+        uploader_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<Attachment>> {
+        let mut out = Vec::new();
+        for id in ids {
+            let row: Option<Attachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT_ATTACHMENT} WHERE id = $1 AND uploader_id = $2 AND report_id IS NULL"
+            )))
+            .bind(*id)
+            .bind(uploader_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
+    /// Moves staged files of `uploader_id` into a report (and thread entry).
+    pub async fn attach_staged(
+        &self,
+        uploader_id: i64,
+        ids: &[i64],
+        report_id: i64,
+        event_id: Option<i64>,
+        internal: bool,
+    ) -> Result<u64> {
+        let _g = self.write_guard().await;
+        let mut n = 0;
+        for id in ids {
+            let r = sqlx::query(
+                "UPDATE attachments SET report_id = $1, event_id = $2, internal = $3 \
+                 WHERE id = $4 AND uploader_id = $5 AND report_id IS NULL",
+            )
+            .bind(report_id)
+            .bind(event_id)
+            .bind(i64::from(internal))
+            .bind(*id)
+            .bind(uploader_id)
+            .execute(&self.pool)
+            .await?;
+            n += r.rows_affected();
+        }
+        Ok(n)
+    }
+
+    /// A report's files, oldest first; internal ones only when asked for.
+    pub async fn report_attachments(
+        &self,
+        report_id: i64,
+        include_internal: bool,
+    ) -> Result<Vec<Attachment>> {
+        let filter = if include_internal {
+            ""
+        } else {
+            " AND internal = 0"
+        };
+        let rows: Vec<Attachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_ATTACHMENT} WHERE report_id = $1{filter} ORDER BY id"
+        )))
+        .bind(report_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn attachment(&self, id: i64) -> Result<Attachment> {
+        let row: Option<Attachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_ATTACHMENT} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// The id of the newest thread entry by `author_id` on a report, to tie
+    /// files posted with a comment to it.
+    pub async fn last_event_by(&self, report_id: i64, author_id: i64) -> Result<Option<i64>> {
+        let (id,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(id) FROM report_events WHERE report_id = $1 AND author_id = $2",
+        )
+        .bind(report_id)
+        .bind(author_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+}

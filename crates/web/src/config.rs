@@ -36,6 +36,11 @@ pub struct WebConfig {
     pub reports_per_hour: u32,
     /// Researcher sign-ups per client address per hour.
     pub signups_per_hour: u32,
+    /// Where report attachments are kept (inside the data directory, never
+    /// under a served path).
+    pub attachment_dir: std::path::PathBuf,
+    /// Largest attachment, in bytes.
+    pub max_attachment_bytes: usize,
     /// Name shown in the page header and in authenticator apps.
     pub site_name: String,
 }
@@ -55,6 +60,8 @@ impl Default for WebConfig {
             anonymous_per_minute: 300,
             reports_per_hour: 20,
             signups_per_hour: 10,
+            attachment_dir: "./rampart-data/attachments".into(),
+            max_attachment_bytes: 20 * 1024 * 1024,
             site_name: "Rampart".into(),
         }
     }

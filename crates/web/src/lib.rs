@@ -17,6 +17,7 @@
 //!    the action and then for the object
 
 mod api;
+mod attachments;
 mod clock;
 mod config;
 mod cookies;
@@ -66,6 +67,8 @@ pub struct AppState {
     /// The programme's rules (submissions, workflow, bounties) and its
     /// notification channels.
     pub programmes: rampart_programme::Service,
+    /// Report attachments on disk.
+    pub(crate) files: attachments::FileStore,
 }
 
 /// When the assignee list was read (Unix ms), and `(id, email)` pairs.
@@ -76,6 +79,7 @@ impl AppState {
         let limits = Arc::new(ratelimit::Limits::new(&config));
         AppState {
             programmes: rampart_programme::Service::new(store.clone()),
+            files: attachments::FileStore::new(config.attachment_dir.clone()),
             store,
             config: Arc::new(config),
             clock: Arc::new(SystemClock),

@@ -327,12 +327,32 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
         return forbidden("The form's security token does not match.");
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("")
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        // Forms with files: the token is a field like any other. The body
+        // is read once here (up to the upload limit) and handed on whole.
+        let (parts, body) = req.into_parts();
+        let limit = state.config.max_upload_bytes;
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+            return error_response(&path, AppError::PayloadTooLarge { limit });
+        };
+        return match multipart_field(&content_type, bytes.clone(), "csrf").await {
+            Some(p) if constant_time_eq(p.as_bytes(), expected.as_bytes()) => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+            Some(_) => {
+                forbidden("The form's security token does not match; the page may be out of date.")
+            }
+            None => forbidden("The form's security token is missing."),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return forbidden("The form's security token is missing.");
     }
     let (parts, body) = req.into_parts();
@@ -360,6 +380,23 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
         None => forbidden("The form's security token is missing."),
     }
+}
+
+/// The text of the first field called `name` in a multipart body, if any.
+async fn multipart_field(
+    content_type: &str,
+    bytes: axum::body::Bytes,
+    name: &str,
+) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// Counts requests and their latency per route, for `/metrics`.

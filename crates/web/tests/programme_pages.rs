@@ -4,7 +4,6 @@
 //! sign-up, invitations, the report form keeping what was typed, Markdown
 //! that cannot carry script, and the negative paths by URL guessing.
 
-#[allow(dead_code)]
 mod harness;
 
 use axum::http::{Method, StatusCode};
@@ -216,7 +215,12 @@ async fn the_report_form_keeps_what_was_typed_and_the_thread_hides_notes() {
         let bad = fields("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L");
         let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = app
-            .post_form(&mut alice, "/programs/acme/report", &pairs)
+            .post_multipart(
+                &mut alice,
+                "/programs/acme/report",
+                &pairs,
+                &[("attachments", "poc.png", b"\x89PNG fake image")],
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("field--invalid"), "{}", r.body);
@@ -235,9 +239,35 @@ async fn the_report_form_keeps_what_was_typed_and_the_thread_hides_notes() {
         assert!(!r.body.contains(xss));
 
         let good = fields("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N");
-        let pairs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // The file from the failed attempt is offered again, already uploaded.
+        assert!(r.body.contains("poc.png"), "staged file kept");
+        let marker = "name=\"staged\" value=\"";
+        let at = r.body.find(marker).expect("staged checkbox") + marker.len();
+        let staged_id: String = r.body[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let mut pairs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        pairs.push(("staged", &staged_id));
+        // An executable is refused with the reason, and nothing is lost.
+        let refused = app
+            .post_multipart(
+                &mut alice,
+                "/programs/acme/report",
+                &pairs,
+                &[("attachments", "tool.exe", b"MZ")],
+            )
+            .await;
+        assert!(
+            refused
+                .body
+                .contains("tool.exe: files of this type are not accepted"),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("poc.png"));
         let r = app
-            .post_form(&mut alice, "/programs/acme/report", &pairs)
+            .post_multipart(&mut alice, "/programs/acme/report", &pairs, &[])
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let report_path = r.location().to_owned();
@@ -249,20 +279,51 @@ async fn the_report_form_keeps_what_was_typed_and_the_thread_hides_notes() {
         assert!(!page.body.contains(xss), "title and description escaped");
         assert!(!page.body.contains("javascript:alert(2)"));
         assert!(page.body.contains("CWE-79: Improper Neutralization"));
+        // The attachment is there, downloadable by Alice, as a download.
+        let marker = "/files/";
+        let at = page.body.find(marker).expect("attachment link") + marker.len();
+        let file_id: String = page.body[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let file_path = format!("{report_path}/files/{file_id}");
+        let dl = app.get(&mut alice, &file_path).await;
+        assert_eq!(dl.status, StatusCode::OK);
+        assert_eq!(dl.body, "\u{fffd}PNG fake image");
+        assert_eq!(
+            dl.headers.get("content-type").unwrap(),
+            "application/octet-stream"
+        );
+        assert!(
+            dl.headers
+                .get("content-disposition")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert_eq!(dl.headers.get("x-content-type-options").unwrap(), "nosniff");
 
         // The team writes an internal note and asks for more information.
         let team_view = app.get(&mut admin, &report_path).await;
         let csrf_a = csrf_of(&team_view.body);
-        app.post_form(
-            &mut admin,
-            &format!("{report_path}/comment"),
-            &[
-                ("csrf", &csrf_a),
-                ("body", "SECRET triage note"),
-                ("internal", "1"),
-            ],
-        )
-        .await;
+        let posted = app
+            .post_multipart(
+                &mut admin,
+                &format!("{report_path}/comment"),
+                &[
+                    ("csrf", &csrf_a),
+                    ("body", "SECRET triage note"),
+                    ("internal", "1"),
+                ],
+                &[("attachments", "internal-notes.txt", b"team only")],
+            )
+            .await;
+        assert!(
+            posted.location().ends_with("#thread-end"),
+            "{}",
+            posted.body
+        );
         let r = app
             .post_form(
                 &mut admin,
@@ -276,7 +337,11 @@ async fn the_report_form_keeps_what_was_typed_and_the_thread_hides_notes() {
             .await;
         assert!(r.body.contains("Needs more info"), "{}", r.body);
         let team_view = app.get(&mut admin, &report_path).await;
-        assert!(team_view.body.contains("SECRET triage note"));
+        assert!(
+            team_view.body.contains("SECRET triage note"),
+            "{}",
+            team_view.body
+        );
         assert!(team_view.body.contains("Internal note"));
         let researcher_view = app.get(&mut alice, &report_path).await;
         assert!(!researcher_view.body.contains("SECRET triage note"));
@@ -287,13 +352,39 @@ async fn the_report_form_keeps_what_was_typed_and_the_thread_hides_notes() {
         let mut mallory = sign_up(&app, "mallory@r.test", "mallory").await;
         let r = app.get(&mut mallory, &report_path).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get(&mut mallory, &file_path).await.status,
+            StatusCode::NOT_FOUND,
+            "nor its files"
+        );
+        // The internal note's file is the team's only.
+        let team_page = app.get(&mut admin, &report_path).await.body;
+        assert!(team_page.contains("internal-notes.txt"));
+        let at = team_page.rfind("/files/").unwrap() + "/files/".len();
+        let note_file: String = team_page[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let note_path = format!("{report_path}/files/{note_file}");
+        assert_eq!(app.get(&mut admin, &note_path).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get(&mut alice, &note_path).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert!(
+            !app.get(&mut alice, &report_path)
+                .await
+                .body
+                .contains("internal-notes.txt")
+        );
         assert!(!r.body.contains("Stored XSS"));
         let csrf_m = csrf_of(&app.get(&mut mallory, "/reports").await.body);
         let r = app
-            .post_form(
+            .post_multipart(
                 &mut mallory,
                 &format!("{report_path}/comment"),
                 &[("csrf", &csrf_m), ("body", "hi")],
+                &[],
             )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);

@@ -3,7 +3,6 @@
 //! the issue, and the negative paths (other researchers' reports, private
 //! programmes, internal notes, URL guessing).
 
-#[allow(dead_code)]
 mod harness;
 
 use axum::http::{Method, StatusCode};

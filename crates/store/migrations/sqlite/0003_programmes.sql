@@ -137,7 +137,9 @@ CREATE INDEX report_participants_user ON report_participants(user_id);
 
 CREATE TABLE attachments (
     id           INTEGER PRIMARY KEY,
-    report_id    INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    -- NULL while staged: uploaded with a form that failed validation, kept
+    -- so the researcher does not have to choose the files again.
+    report_id    INTEGER REFERENCES reports(id) ON DELETE CASCADE,
     event_id     INTEGER REFERENCES report_events(id) ON DELETE SET NULL,
     uploader_id  INTEGER REFERENCES users(id) ON DELETE SET NULL,
     filename     TEXT NOT NULL,
@@ -148,6 +150,7 @@ CREATE TABLE attachments (
     created_at   INTEGER NOT NULL
 );
 CREATE INDEX attachments_report ON attachments(report_id, id);
+CREATE INDEX attachments_uploader ON attachments(uploader_id, created_at);
 
 CREATE TABLE bounties (
     id         INTEGER PRIMARY KEY,

@@ -26,6 +26,7 @@ use tower_http::trace::TraceLayer;
 /// The whole application: pages, API, static files and middleware.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let upload_limit = state.config.max_upload_bytes;
     Router::new()
         .route("/", get(home))
         .route("/login", get(auth::login_form).post(auth::login))
@@ -61,7 +62,9 @@ pub fn router(state: AppState) -> Router {
         .route("/programs/{slug}", get(programmes::show))
         .route(
             "/programs/{slug}/report",
-            get(reports::new_report).post(reports::submit),
+            get(reports::new_report)
+                .post(reports::submit)
+                .layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/.well-known/security.txt", get(programmes::security_txt))
         .route(
@@ -86,7 +89,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/programs/{slug}/invite", post(programmes::invite))
         .route("/reports", get(reports::list))
         .route("/reports/{id}", get(reports::show))
-        .route("/reports/{id}/comment", post(reports::comment))
+        .route(
+            "/reports/{id}/comment",
+            post(reports::comment).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/reports/{id}/files/{file}", get(reports::download))
         .route("/reports/{id}/state", post(reports::change_state))
         .route("/reports/{id}/bounty", post(reports::award))
         .route("/reports/{id}/severity", post(reports::set_severity))

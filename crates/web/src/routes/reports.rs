@@ -33,6 +33,26 @@ pub struct ReportFormPage {
     pub assets: Vec<(String, String)>,
     pub weaknesses: Vec<(u32, &'static str)>,
     pub first_response_days: u32,
+    /// Files uploaded with an earlier attempt, kept for this one.
+    pub staged: Vec<StagedView>,
+    pub accepted_types: String,
+    pub max_mb: usize,
+}
+
+pub struct StagedView {
+    pub id: i64,
+    pub filename: String,
+    pub size: String,
+}
+
+fn size_label(bytes: i64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if bytes < 1024 * 1024 {
+        format!("{} KB", (bytes + 1023) / 1024)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
 }
 
 impl ReportFormPage {
@@ -95,6 +115,7 @@ fn form_page(
     p: &Programme,
     f: ReportFormValues,
     errors: Vec<(String, String)>,
+    staged: &[rampart_store::Attachment],
 ) -> Result<Response, AppError> {
     let weaknesses = rampart_cwe::catalog()
         .search("", 25)
@@ -119,6 +140,16 @@ fn form_page(
             .collect(),
         weaknesses,
         first_response_days: p.targets.first_response_days,
+        staged: staged
+            .iter()
+            .map(|a| StagedView {
+                id: a.id,
+                filename: a.filename.clone(),
+                size: size_label(a.size),
+            })
+            .collect(),
+        accepted_types: crate::attachments::allowed_list(),
+        max_mb: state.config.max_attachment_bytes / (1024 * 1024),
         f,
         errors,
     };
@@ -144,7 +175,105 @@ pub async fn new_report(
 ) -> Result<Response, AppError> {
     let p = visible_programme(&state, Some(&who), &slug).await?;
     submitter(&who)?;
-    form_page(&state, &ctx, &p, ReportFormValues::default(), Vec::new())
+    form_page(
+        &state,
+        &ctx,
+        &p,
+        ReportFormValues::default(),
+        Vec::new(),
+        &[],
+    )
+}
+
+/// What a multipart form carried: its text fields, the files it brought
+/// (stored and staged under the uploader), and refusals for the others.
+pub(crate) struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub staged: Vec<rampart_store::Attachment>,
+    pub refused: Vec<String>,
+}
+
+impl Upload {
+    pub fn field(&self, name: &str) -> String {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    fn ids(&self) -> Vec<i64> {
+        self.staged.iter().map(|a| a.id).collect()
+    }
+}
+
+pub(crate) async fn read_upload(
+    state: &AppState,
+    uploader: i64,
+    mut form: axum::extract::Multipart,
+) -> Result<Upload, AppError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::bad_request(
+            None,
+            format!("the form could not be read: {}", e.body_text()),
+        )
+    };
+    let mut up = Upload {
+        fields: Vec::new(),
+        staged: Vec::new(),
+        refused: Vec::new(),
+    };
+    let mut kept_ids = Vec::new();
+    let max = state.config.max_attachment_bytes;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_owned();
+        match field.file_name().map(crate::attachments::clean_filename) {
+            Some(filename) if name == "attachments" => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                if bytes.is_empty() && filename == "attachment" {
+                    continue; // the empty file input of a form sent without files
+                }
+                if up.staged.len() + kept_ids.len() >= crate::attachments::MAX_FILES {
+                    up.refused.push(format!(
+                        "{filename}: at most {} files per submission.",
+                        crate::attachments::MAX_FILES
+                    ));
+                    continue;
+                }
+                match crate::attachments::check_file(&filename, bytes.len(), max) {
+                    Ok(content_type) => {
+                        let sha = state.files.put(&bytes).await?;
+                        let a = state
+                            .store
+                            .stage_attachment(
+                                uploader,
+                                &filename,
+                                content_type,
+                                bytes.len() as i64,
+                                &sha,
+                                state.now(),
+                            )
+                            .await?;
+                        up.staged.push(a);
+                    }
+                    Err(why) => up.refused.push(why),
+                }
+            }
+            _ => {
+                let text = field.text().await.map_err(bad)?;
+                if name == "staged" {
+                    kept_ids.extend(text.parse::<i64>().ok());
+                } else {
+                    up.fields.push((name, text));
+                }
+            }
+        }
+    }
+    // Files kept from an earlier attempt: only the uploader's own.
+    let mut kept = state.store.staged_attachments(uploader, &kept_ids).await?;
+    kept.append(&mut up.staged);
+    up.staged = kept;
+    Ok(up)
 }
 
 pub async fn submit(
@@ -152,13 +281,45 @@ pub async fn submit(
     ctx: PageCtx,
     Signed(who): Signed,
     Path(slug): Path<String>,
-    axum::Form(f): axum::Form<ReportFormValues>,
+    form: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
     let p = visible_programme(&state, Some(&who), &slug).await?;
     let researcher = submitter(&who)?;
+    state.limits.check_submission(researcher)?;
+    let up = read_upload(&state, researcher, form).await?;
+    let f = ReportFormValues {
+        title: up.field("title"),
+        asset: up.field("asset"),
+        other_asset: up.field("other_asset"),
+        weakness: up.field("weakness"),
+        cvss_vector: up.field("cvss_vector"),
+        description: up.field("description"),
+        steps: up.field("steps"),
+        impact: up.field("impact"),
+    };
+    if !up.refused.is_empty() {
+        let msg = up.refused.join(" ");
+        return form_page(
+            &state,
+            &ctx,
+            &p,
+            f,
+            vec![("attachments".into(), msg)],
+            &up.staged,
+        );
+    }
     let cwe = match parse_cwe(&f.weakness) {
         Ok(c) => c,
-        Err(m) => return form_page(&state, &ctx, &p, f, vec![("weakness".into(), m)]),
+        Err(m) => {
+            return form_page(
+                &state,
+                &ctx,
+                &p,
+                f,
+                vec![("weakness".into(), m)],
+                &up.staged,
+            );
+        }
     };
     let asset = match f.asset.as_str() {
         "other" => Some(f.other_asset.clone()),
@@ -176,15 +337,20 @@ pub async fn submit(
     };
     let checked = match input.validate() {
         Ok(c) => c,
-        Err(e) => return form_page(&state, &ctx, &p, f, vec![(e.field, e.message)]),
+        Err(e) => {
+            return form_page(&state, &ctx, &p, f, vec![(e.field, e.message)], &up.staged);
+        }
     };
-    state.limits.check_submission(researcher)?;
     match state
         .programmes
         .submit_report(&p, researcher, &checked, "web", state.now())
         .await
     {
         Ok(r) => {
+            state
+                .store
+                .attach_staged(researcher, &up.ids(), r.id, None, false)
+                .await?;
             audit(
                 &state,
                 &who,
@@ -196,7 +362,9 @@ pub async fn submit(
             .await?;
             Ok(Redirect::to(&format!("/reports/{}", r.id)).into_response())
         }
-        Err(ServiceError::Refused(m)) => form_page(&state, &ctx, &p, f, vec![("form".into(), m)]),
+        Err(ServiceError::Refused(m)) => {
+            form_page(&state, &ctx, &p, f, vec![("form".into(), m)], &up.staged)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -361,7 +529,14 @@ pub async fn list(
 
 // ------------------------------------------------------------ the report
 
+pub struct FileView {
+    pub id: i64,
+    pub filename: String,
+    pub size: String,
+}
+
 pub struct EventView {
+    pub files: Vec<FileView>,
     pub kind: String,
     pub author: String,
     pub from_team: bool,
@@ -402,6 +577,7 @@ pub struct ReportPage {
     pub steps_html: String,
     pub impact_html: String,
     pub thread: Vec<EventView>,
+    pub files: Vec<FileView>,
     pub staff: bool,
     pub can_comment: bool,
     pub team_moves: Vec<(&'static str, &'static str)>,
@@ -470,11 +646,27 @@ pub(crate) async fn render_report(
     let staff = who.role.is_staff();
     let p = state.store.programme_by_id(r.programme_id).await?;
     let events = state.store.report_events(r.id, staff).await?;
+    let files = state.store.report_attachments(r.id, staff).await?;
+    let view = |a: &rampart_store::Attachment| FileView {
+        id: a.id,
+        filename: a.filename.clone(),
+        size: size_label(a.size),
+    };
+    let report_files: Vec<FileView> = files
+        .iter()
+        .filter(|a| a.event_id.is_none())
+        .map(view)
+        .collect();
     let thread = events
         .iter()
         .map(|e| {
             let api = crate::programme_api::event_out(e.clone(), staff);
             EventView {
+                files: files
+                    .iter()
+                    .filter(|a| a.event_id == Some(e.id))
+                    .map(view)
+                    .collect(),
                 kind: e.kind.clone(),
                 author: api.author.unwrap_or_default(),
                 from_team: api.from_team,
@@ -595,6 +787,7 @@ pub(crate) async fn render_report(
         steps_html: markdown::render(&r.steps),
         impact_html: markdown::render(&r.impact),
         thread,
+        files: report_files,
         staff,
         can_comment: who.can(rampart_core::Action::WriteReports) && (staff || is_owner),
         team_moves,
@@ -644,40 +837,108 @@ fn actor(who: &Principal) -> Result<Actor, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-#[derive(Deserialize)]
-pub struct CommentForm {
-    #[serde(default)]
-    pub body: String,
-    #[serde(default)]
-    pub internal: Option<String>,
-}
-
 pub async fn comment(
     State(state): State<AppState>,
     ctx: PageCtx,
     Signed(who): Signed,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<CommentForm>,
+    form: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
     if !who.can(rampart_core::Action::WriteReports) {
         return Err(AppError::NotFound);
     }
     let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let me = actor(&who)?;
+    let up = read_upload(&state, me.user_id, form).await?;
+    let body = up.field("body");
+    let internal = !up.field("internal").is_empty();
+    if !up.refused.is_empty() {
+        return render_report(
+            &state,
+            &ctx,
+            &who,
+            r,
+            None,
+            Some(up.refused.join(" ")),
+            body,
+        )
+        .await;
+    }
+    // A file alone is a fine message; say what it is.
+    let text = if body.trim().is_empty() && !up.staged.is_empty() {
+        format!(
+            "Attached {}.",
+            up.staged
+                .iter()
+                .map(|a| a.filename.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        body.clone()
+    };
     let result = state
         .programmes
-        .comment(&r, actor(&who)?, &f.body, f.internal.is_some(), state.now())
+        .comment(&r, me, &text, internal, state.now())
         .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/reports/{}#thread-end", r.id)).into_response()),
+        Ok(event) => {
+            state
+                .store
+                .attach_staged(me.user_id, &up.ids(), r.id, Some(event.id), event.internal)
+                .await?;
+            Ok(Redirect::to(&format!("/reports/{}#thread-end", r.id)).into_response())
+        }
         Err(ServiceError::Invalid(e)) => {
             let msg = format!("The comment {}.", e.message);
-            render_report(&state, &ctx, &who, r, None, Some(msg), f.body).await
+            render_report(&state, &ctx, &who, r, None, Some(msg), body).await
         }
         Err(ServiceError::Refused(m)) => {
-            render_report(&state, &ctx, &who, r, None, Some(m), f.body).await
+            render_report(&state, &ctx, &who, r, None, Some(m), body).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A report's file, as a download, to those who may see the report (and,
+/// for files on internal notes, the team only).
+pub async fn download(
+    State(state): State<AppState>,
+    Signed(who): Signed,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    if !who.can(rampart_core::Action::ReadReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let a = state.store.attachment(parse_report_id(&file)?).await?;
+    if a.report_id != Some(r.id) || (a.internal != 0 && !who.role.is_staff()) {
+        return Err(AppError::NotFound);
+    }
+    let bytes = state.files.get(&a.sha256).await?;
+    let encoded: String = form_urlencoded::byte_serialize(a.filename.as_bytes()).collect();
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        a.filename
+            .replace(|c: char| !c.is_ascii_graphic() && c != ' ', "_"),
+        encoded.replace('+', "%20")
+    );
+    Ok((
+        [
+            // Never rendered by the browser, whatever the file claims to be.
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,9 @@
 //! A test client for the whole application, in process (no socket): real
 //! router, real middleware, real store (SQLite or PostgreSQL).
 
+// Each test binary uses a different part of this shared client.
+#![allow(dead_code)]
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -20,6 +23,8 @@ pub struct App {
     pub store: TestStore,
     pub clock: ManualClock,
     pub hasher: PasswordHasher,
+    /// Attachments of this app; removed with it.
+    pub files: tempfile::TempDir,
 }
 
 pub struct Resp {
@@ -52,7 +57,9 @@ impl App {
         Self::with_config(store, WebConfig::default()).await
     }
 
-    pub async fn with_config(store: TestStore, config: WebConfig) -> App {
+    pub async fn with_config(store: TestStore, mut config: WebConfig) -> App {
+        let files = tempfile::tempdir().unwrap();
+        config.attachment_dir = files.path().to_owned();
         let clock = ManualClock::new(T0);
         let hasher = PasswordHasher::fast_for_tests();
         let state = AppState::new(store.store.clone(), config)
@@ -63,6 +70,7 @@ impl App {
             store,
             clock,
             hasher,
+            files,
         }
     }
 
@@ -141,6 +149,51 @@ impl App {
             .uri(path)
             .header(header::COOKIE, browser.cookie_header())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let r = self.send(req).await;
+        browser.absorb(&r);
+        r
+    }
+
+    /// Posts a multipart form (text fields, then files as
+    /// `(field, filename, bytes)`), as a browser does for forms with files.
+    pub async fn post_multipart(
+        &self,
+        browser: &mut Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Resp {
+        let boundary = "----rampart-test-boundary-7d3f";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (k, name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, browser.cookie_header())
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(Body::from(body))
             .unwrap();
         let r = self.send(req).await;

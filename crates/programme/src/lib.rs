@@ -530,6 +530,100 @@ impl Service {
         Ok(bounty)
     }
 
+    /// Asks for, or agrees to, disclosure. The first side asks; when the
+    /// other side acts, the report is published on the programme's
+    /// disclosed-reports page with the write-up the team chose (`summary`,
+    /// its redactions included). Returns whether it is now disclosed.
+    pub async fn disclosure(
+        &self,
+        report: &Report,
+        actor: Actor,
+        summary: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<bool, ServiceError> {
+        use ReportState as S;
+        let staff = actor.role.is_staff();
+        if !staff && actor.user_id != report.researcher_id {
+            return Err(ServiceError::Refused(
+                "only the report's own researcher can ask to disclose it".into(),
+            ));
+        }
+        if report.state.is_open() || matches!(report.state, S::Spam | S::Duplicate) {
+            return Err(ServiceError::Refused(format!(
+                "report #{} is {}; reports are disclosed once closed (resolved, informative, won't fix…)",
+                report.id,
+                report.state.label()
+            )));
+        }
+        let summary = summary.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(s) = summary
+            && (s.contains('\0') || s.chars().count() > input::MAX_MARKDOWN)
+        {
+            return Err(FieldError::new("summary", "is too long or contains NUL").into());
+        }
+        if summary.is_some() && !staff {
+            return Err(ServiceError::Refused(
+                "the team writes the public write-up; add your notes as a comment".into(),
+            ));
+        }
+        let other_side_asked = match report.disclosure.as_str() {
+            "requested_by_team" => !staff,
+            "requested_by_researcher" => staff,
+            "disclosed" => {
+                return Err(ServiceError::Refused(
+                    "this report is already disclosed".into(),
+                ));
+            }
+            _ => false,
+        };
+        if other_side_asked {
+            if staff && summary.is_none() {
+                return Err(FieldError::new(
+                    "summary",
+                    "write the public write-up (redact what must stay private) before disclosing",
+                )
+                .into());
+            }
+            self.store
+                .disclose_report(report.id, actor.user_id, summary, now)
+                .await?;
+            let msg = format!("Report #{} is now publicly disclosed", report.id);
+            self.tell_researchers(report, NoticeKind::StateChanged, &msg, now)
+                .await;
+            self.tell_team(report.id, NoticeKind::StateChanged, &msg, now)
+                .await;
+            return Ok(true);
+        }
+        if staff && summary.is_none() {
+            return Err(FieldError::new(
+                "summary",
+                "propose the public write-up the researcher is asked to agree to",
+            )
+            .into());
+        }
+        self.store
+            .request_disclosure(report.id, actor.user_id, staff, summary, now)
+            .await?;
+        if staff {
+            self.tell_researchers(
+                report,
+                NoticeKind::StateChanged,
+                &format!("The team asks to disclose report #{}", report.id),
+                now,
+            )
+            .await;
+        } else {
+            self.tell_team(
+                report.id,
+                NoticeKind::StateChanged,
+                &format!("The researcher asks to disclose report #{}", report.id),
+                now,
+            )
+            .await;
+        }
+        Ok(false)
+    }
+
     /// Closes needs-more-info reports whose researcher stayed silent past
     /// the programme's limit. Returns how many were closed.
     pub async fn close_silent_reports(&self, now: UnixMillis) -> Result<usize, ServiceError> {

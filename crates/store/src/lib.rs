@@ -35,8 +35,8 @@ pub use programmes::{
     Invitation, InvitationProblem, Programme, ProgrammeSettings, ResearcherProfile, Thanks,
 };
 pub use reports::{
-    Attachment, Bounty, NewEvent, NewReport, Notification, Report, ReportEvent, ReportFilter,
-    StateChange, StateChangeError,
+    Attachment, Bounty, Disclosed, NewEvent, NewReport, Notification, Report, ReportEvent,
+    ReportFilter, StateChange, StateChangeError,
 };
 pub use sessions::{Session, SessionWithUser};
 pub use tokens::{ApiToken, ApiTokenWithOwner};

@@ -1219,3 +1219,181 @@ impl Store {
         Ok(id)
     }
 }
+
+/// A report as published on its programme's disclosed-reports page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosed {
+    pub report_id: i64,
+    pub title: String,
+    /// The write-up the team chose to publish (redacted as they saw fit).
+    pub summary: String,
+    pub severity: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cwe: Option<i64>,
+    pub asset: Option<String>,
+    /// The researcher's handle, when they opted in to credit.
+    pub credit: Option<String>,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub disclosed_at: i64,
+}
+
+impl Store {
+    /// Records a request to disclose (by the team, with the write-up it
+    /// proposes, or by the researcher) in the report and its thread.
+    pub async fn request_disclosure(
+        &self,
+        report_id: i64,
+        author_id: i64,
+        by_team: bool,
+        summary: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<()> {
+        let _g = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let state = if by_team {
+            "requested_by_team"
+        } else {
+            "requested_by_researcher"
+        };
+        let r = sqlx::query(
+            "UPDATE reports SET disclosure = $1, disclosed_summary = COALESCE($2, disclosed_summary) \
+             WHERE id = $3 AND disclosure <> 'disclosed'",
+        )
+        .bind(state)
+        .bind(summary.map(str::to_owned))
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let who = if by_team {
+            "the team"
+        } else {
+            "the researcher"
+        };
+        insert_event(
+            &mut tx,
+            report_id,
+            &NewEvent {
+                author_id: Some(author_id),
+                kind: "disclosure",
+                detail: &format!("disclosure requested by {who}"),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Publishes the report's write-up on its programme's disclosed page.
+    pub async fn disclose_report(
+        &self,
+        report_id: i64,
+        author_id: i64,
+        summary: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<()> {
+        let _g = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "UPDATE reports SET disclosure = 'disclosed', disclosed_at = $1, \
+             disclosed_summary = COALESCE($2, disclosed_summary) WHERE id = $3",
+        )
+        .bind(now)
+        .bind(summary.map(str::to_owned))
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_event(
+            &mut tx,
+            report_id,
+            &NewEvent {
+                author_id: Some(author_id),
+                kind: "disclosure",
+                detail: "the report was disclosed",
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The write-up proposed or published for a report.
+    pub async fn disclosure_summary(&self, report_id: i64) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT disclosed_summary FROM reports WHERE id = $1")
+                .bind(report_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.ok_or(StoreError::NotFound)?.0)
+    }
+
+    /// A programme's disclosed reports, newest first.
+    pub async fn disclosed_reports(&self, programme_id: i64) -> Result<Vec<Disclosed>> {
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            i64,
+            i64,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT r.id, r.title, r.disclosed_summary, COALESCE(r.final_severity, r.researcher_severity), \
+             COALESCE(r.final_cvss_vector, r.cvss_vector), r.asset, r.cwe, u.handle, \
+             CASE WHEN u.show_in_thanks = 1 THEN 'yes' ELSE NULL END, r.created_at, \
+             r.disclosed_at, r.resolved_at \
+             FROM reports r JOIN users u ON u.id = r.researcher_id \
+             WHERE r.programme_id = $1 AND r.disclosure = 'disclosed' ORDER BY r.disclosed_at DESC",
+        )
+        .bind(programme_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    title,
+                    summary,
+                    severity,
+                    cvss,
+                    asset,
+                    cwe,
+                    handle,
+                    credited,
+                    created,
+                    disclosed,
+                    resolved,
+                )| Disclosed {
+                    report_id: id,
+                    title,
+                    summary: summary.unwrap_or_default(),
+                    severity,
+                    cvss_vector: cvss,
+                    cwe,
+                    asset,
+                    credit: credited.and(handle),
+                    created_at: created,
+                    resolved_at: resolved,
+                    disclosed_at: disclosed,
+                },
+            )
+            .collect())
+    }
+}

@@ -35,6 +35,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         pa::change_state,
         pa::award_bounty,
         pa::set_severity,
+        pa::disclosure,
         pa::list_notifications,
     ),
     components(schemas(
@@ -62,6 +63,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         pa::BountyIn,
         pa::SeverityIn,
         pa::NotificationOut,
+        pa::DisclosureIn,
+        pa::DisclosureOut,
         rampart_core::ReportState,
         rampart_core::Turn,
         rampart_core::Visibility,

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/{id}/state", post(change_state))
         .route("/reports/{id}/bounty", post(award_bounty))
         .route("/reports/{id}/severity", post(set_severity))
+        .route("/reports/{id}/disclosure", post(disclosure))
         .route("/notifications", get(list_notifications))
 }
 
@@ -1044,6 +1045,82 @@ pub async fn set_severity(
         .await?;
     let r = state.store.report(r.id).await?;
     Ok(Json(report_out(&state, r, &who, true).await?))
+}
+
+/// A disclosure request or agreement.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureIn {
+    /// The public write-up, with the team's redactions (team only; required
+    /// when the team asks or agrees).
+    #[serde(default)]
+    #[schema(max_length = 100000)]
+    pub summary: Option<String>,
+}
+
+/// Where disclosure stands.
+#[derive(Serialize, ToSchema)]
+pub struct DisclosureOut {
+    /// `requested_by_team`, `requested_by_researcher` or `disclosed`.
+    pub disclosure: String,
+    /// The public page, once disclosed.
+    pub url: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/reports/{id}/disclosure", tag = "reports",
+    params(("id" = i64, Path, description = ID_PARAM, minimum = 1, maximum = 9007199254740991_i64)),
+    request_body = DisclosureIn,
+    responses(
+        (status = 200, description = "Requested, or (when the other side had asked) disclosed", body = DisclosureOut),
+        (status = 400, description = "The team must give the write-up", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token lacks reports:write", body = ErrorBody),
+        (status = 404, description = "No such report, or not visible to the caller", body = ErrorBody),
+        (status = 409, description = "Not closed yet, already disclosed, or not the caller's report", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn disclosure(
+    State(state): State<AppState>,
+    ApiCaller(who): ApiCaller,
+    Ip(ip): Ip,
+    uri: Uri,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<DisclosureOut>, ApiError> {
+    known_query(&uri, &[])?;
+    require(&who, Action::WriteReports)?;
+    let r = visible_report(&state, &who, parse_id(&id)?).await?;
+    let input: DisclosureIn = parse_json(body, state.config.max_body_bytes)?;
+    let done = state
+        .programmes
+        .disclosure(&r, actor(&who)?, input.summary.as_deref(), state.now())
+        .await
+        .map_err(AppError::from)?;
+    audit(
+        &state,
+        &who,
+        if done {
+            "report.disclose"
+        } else {
+            "report.disclosure_request"
+        },
+        &r.id.to_string(),
+        "",
+        ip,
+    )
+    .await?;
+    let r = state.store.report(r.id).await?;
+    let slug = state.store.programme_by_id(r.programme_id).await?.slug;
+    Ok(Json(DisclosureOut {
+        url: done.then(|| {
+            format!(
+                "{}/programs/{slug}/disclosed/{}",
+                state.config.public_url.trim_end_matches('/'),
+                r.id
+            )
+        }),
+        disclosure: r.disclosure,
+    }))
 }
 
 /// An in-app notification.

@@ -297,6 +297,66 @@ async fn a_report_from_submission_to_bounty_through_the_api() {
         assert_eq!(mine["state"], "resolved");
         assert_eq!(mine["bounties"][0]["amount"], 1000);
         assert_eq!(mine["bounties"][0]["status"], "pending");
+        // Disclosure: the team proposes a redacted write-up, the researcher agrees.
+        let early = post(
+            &app,
+            &path("/disclosure"),
+            &c.alice,
+            json!({"summary": "x"}),
+        )
+        .await;
+        assert_eq!(
+            early.status,
+            StatusCode::CONFLICT,
+            "the write-up is the team's"
+        );
+        let without = post(&app, &path("/disclosure"), &c.triager, json!({})).await;
+        assert_eq!(without.status, StatusCode::BAD_REQUEST);
+        assert_eq!(without.json()["field"], "summary");
+        let ask = post(
+            &app,
+            &path("/disclosure"),
+            &c.triager,
+            json!({"summary": "IDOR on the orders API let any user read any order. Fixed by an owner check."}),
+        )
+        .await;
+        assert_eq!(ask.status, StatusCode::OK, "{}", ask.body);
+        assert_eq!(ask.json()["disclosure"], "requested_by_team");
+        let agree = post(&app, &path("/disclosure"), &c.alice, json!({})).await;
+        assert_eq!(agree.json()["disclosure"], "disclosed", "{}", agree.body);
+        let url = agree.json()["url"].as_str().unwrap().to_owned();
+        assert!(url.ends_with(&format!("/programs/acme/disclosed/{id}")));
+        let again = post(&app, &path("/disclosure"), &c.alice, json!({})).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let public_path = url.trim_start_matches("http://127.0.0.1:8080");
+        let page = app
+            .send(
+                axum::http::Request::builder()
+                    .uri(public_path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        // The programme is private: strangers see nothing until launch.
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        post(&app, "/api/v1/programs/acme/launch", &c.admin, json!({})).await;
+        let page = app
+            .send(
+                axum::http::Request::builder()
+                    .uri(public_path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Fixed by an owner check."));
+        assert!(!page.body.contains("INTERNAL"), "notes never published");
+        assert!(
+            !page
+                .body
+                .contains("Any user can read any order by changing the id."),
+            "only the chosen write-up"
+        );
         let notes = app
             .api(Method::GET, "/api/v1/notifications", &c.alice, None)
             .await

@@ -94,6 +94,15 @@ pub fn router(state: AppState) -> Router {
             post(reports::comment).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/reports/{id}/files/{file}", get(reports::download))
+        .route("/reports/{id}/disclosure", post(reports::disclosure))
+        .route(
+            "/programs/{slug}/disclosed",
+            get(programmes::disclosed_list),
+        )
+        .route(
+            "/programs/{slug}/disclosed/{id}",
+            get(programmes::disclosed_one),
+        )
         .route("/reports/{id}/state", post(reports::change_state))
         .route("/reports/{id}/bounty", post(reports::award))
         .route("/reports/{id}/severity", post(reports::set_severity))

@@ -988,3 +988,109 @@ pub async fn invite(
         Err(e) => Err(e.into()),
     }
 }
+
+// ------------------------------------------------------- disclosed reports
+
+pub struct DisclosedView {
+    pub id: i64,
+    pub title: String,
+    pub severity: String,
+    pub severity_label: String,
+    pub cvss_vector: String,
+    pub cwe: String,
+    pub asset: String,
+    pub credit: String,
+    pub submitted: String,
+    pub resolved: String,
+    pub disclosed: String,
+    pub summary_html: String,
+}
+
+fn disclosed_view(d: rampart_store::Disclosed) -> DisclosedView {
+    let sev = d
+        .severity
+        .as_deref()
+        .and_then(|s| s.parse::<Severity>().ok());
+    DisclosedView {
+        id: d.report_id,
+        title: d.title,
+        severity: sev.map_or("none".into(), |s| s.as_str().into()),
+        severity_label: sev.map_or("Unrated".into(), |s| s.label().into()),
+        cvss_vector: d.cvss_vector.unwrap_or_default(),
+        cwe: d
+            .cwe
+            .and_then(|c| u32::try_from(c).ok())
+            .map(|c| match rampart_cwe::catalog().get(c) {
+                Some(w) => format!("CWE-{c}: {}", w.name),
+                None => format!("CWE-{c}"),
+            })
+            .unwrap_or_default(),
+        asset: d.asset.unwrap_or_default(),
+        credit: d.credit.unwrap_or_default(),
+        submitted: fmt_time(d.created_at),
+        resolved: d.resolved_at.map(fmt_time).unwrap_or_default(),
+        disclosed: fmt_time(d.disclosed_at),
+        summary_html: markdown::render(&d.summary),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosed.html")]
+pub struct DisclosedPage {
+    pub chrome: Chrome,
+    pub slug: String,
+    pub programme: String,
+    pub items: Vec<DisclosedView>,
+    pub one: bool,
+}
+
+pub async fn disclosed_list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let p = visible_programme(&state, ctx.principal.as_ref(), &slug).await?;
+    let items = state
+        .store
+        .disclosed_reports(p.id)
+        .await?
+        .into_iter()
+        .map(disclosed_view)
+        .collect();
+    let page = DisclosedPage {
+        chrome: ctx.chrome(&state, "programmes"),
+        slug: p.slug,
+        programme: p.name,
+        items,
+        one: false,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+pub async fn disclosed_one(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let p = visible_programme(&state, ctx.principal.as_ref(), &slug).await?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let items: Vec<DisclosedView> = state
+        .store
+        .disclosed_reports(p.id)
+        .await?
+        .into_iter()
+        .filter(|d| d.report_id == id)
+        .map(disclosed_view)
+        .collect();
+    if items.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let page = DisclosedPage {
+        chrome: ctx.chrome(&state, "programmes"),
+        slug: p.slug,
+        programme: p.name,
+        items,
+        one: true,
+    };
+    Ok(Html(page.render()?).into_response())
+}

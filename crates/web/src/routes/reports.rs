@@ -592,6 +592,12 @@ pub struct ReportPage {
     pub flash: Option<String>,
     pub error: Option<String>,
     pub comment_text: String,
+    /// `none`, `requested_by_team`, `requested_by_researcher`, `disclosed`.
+    pub disclosure: String,
+    /// The write-up proposed or published; a draft from the report for the team.
+    pub disclosure_text: String,
+    pub disclosure_html: String,
+    pub can_disclose: bool,
     pub received_via: String,
     pub created: String,
 }
@@ -758,6 +764,19 @@ pub(crate) async fn render_report(
         .collect();
     let sev = r.researcher_severity;
     let fin = r.final_severity;
+    let disclosure_text = match state.store.disclosure_summary(r.id).await? {
+        Some(t) => t,
+        None if staff => format!(
+            "## {}\n\n{}\n\n### Impact\n\n{}",
+            r.title, r.description, r.impact
+        ),
+        None => String::new(),
+    };
+    let can_disclose = !r.state.is_open()
+        && !matches!(r.state, ReportState::Spam | ReportState::Duplicate)
+        && r.disclosure != "disclosed"
+        && who.can(rampart_core::Action::WriteReports)
+        && (staff || is_owner);
     let page = ReportPage {
         chrome: ctx.chrome(state, "reports"),
         id: r.id,
@@ -802,6 +821,10 @@ pub(crate) async fn render_report(
         flash,
         error,
         comment_text,
+        disclosure: r.disclosure.clone(),
+        disclosure_html: markdown::render(&disclosure_text),
+        disclosure_text,
+        can_disclose,
         received_via: r.received_via.clone(),
         created: fmt_time(r.created_at),
     };
@@ -1013,6 +1036,61 @@ pub async fn change_state(
                 e.message
             };
             render_report(&state, &ctx, &who, r, None, Some(msg), String::new()).await
+        }
+        Err(ServiceError::Refused(m)) => {
+            render_report(&state, &ctx, &who, r, None, Some(m), String::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DisclosureForm {
+    #[serde(default)]
+    pub summary: String,
+}
+
+pub async fn disclosure(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<DisclosureForm>,
+) -> Result<Response, AppError> {
+    if !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let summary = who.role.is_staff().then_some(f.summary.as_str());
+    match state
+        .programmes
+        .disclosure(&r, actor(&who)?, summary, state.now())
+        .await
+    {
+        Ok(done) => {
+            audit(
+                &state,
+                &who,
+                if done {
+                    "report.disclose"
+                } else {
+                    "report.disclosure_request"
+                },
+                ("report", r.id.to_string()),
+                String::new(),
+                ctx.ip,
+            )
+            .await?;
+            let r = state.store.report(r.id).await?;
+            let msg = if done {
+                "The report is disclosed on the programme's disclosed-reports page."
+            } else {
+                "Disclosure requested; the other side is asked to agree."
+            };
+            render_report(&state, &ctx, &who, r, Some(msg.into()), None, String::new()).await
+        }
+        Err(ServiceError::Invalid(e)) => {
+            render_report(&state, &ctx, &who, r, None, Some(e.message), String::new()).await
         }
         Err(ServiceError::Refused(m)) => {
             render_report(&state, &ctx, &who, r, None, Some(m), String::new()).await

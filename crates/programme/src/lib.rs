@@ -624,6 +624,41 @@ impl Service {
         Ok(false)
     }
 
+    /// For programmes that asked for it, pauses new submissions while any
+    /// open report breaches a response target, and resumes them once none
+    /// does. Returns the programmes whose state changed, as `(slug, paused)`.
+    pub async fn enforce_response_targets(
+        &self,
+        now: UnixMillis,
+    ) -> Result<Vec<(String, bool)>, ServiceError> {
+        let mut changed = Vec::new();
+        for p in self.store.list_programmes(false).await? {
+            if !p.pause_on_breach {
+                continue;
+            }
+            let open = self
+                .store
+                .list_reports(&rampart_store::ReportFilter {
+                    programme_id: Some(p.id),
+                    open_only: true,
+                    ..Default::default()
+                })
+                .await?;
+            let breached = open.iter().any(|r| {
+                clock::clocks(r, &p.targets, now)
+                    .iter()
+                    .any(|c| matches!(c.state, clock::ClockState::Breached { .. }))
+            });
+            if breached != p.submissions_paused {
+                self.store
+                    .set_submissions_paused(p.id, breached, now)
+                    .await?;
+                changed.push((p.slug.clone(), breached));
+            }
+        }
+        Ok(changed)
+    }
+
     /// Closes needs-more-info reports whose researcher stayed silent past
     /// the programme's limit. Returns how many were closed.
     pub async fn close_silent_reports(&self, now: UnixMillis) -> Result<usize, ServiceError> {

@@ -262,3 +262,87 @@ async fn internal_notes_and_followers_cannot_be_abused() {
         assert_eq!(s.report_events(r.id, false).await.unwrap().len(), 2);
     }
 }
+
+#[tokio::test]
+async fn silence_closes_and_breaches_pause_submissions() {
+    for s in testkit::all().await {
+        let admin = s
+            .create_user("admin@acme.test", Role::Admin, None, T0)
+            .await
+            .unwrap();
+        let alice = s
+            .create_user("alice@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let team = Actor {
+            user_id: admin.id,
+            role: Role::Admin,
+        };
+        let svc = Service::new(s.store.clone());
+        let p = svc
+            .create_programme(
+                &ProgrammeInput {
+                    pause_on_breach: Some(true),
+                    ..programme_input()
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        let r = svc
+            .submit_report(
+                &p,
+                alice.id,
+                &xss("shop.acme.test").validate().unwrap(),
+                "web",
+                T0,
+            )
+            .await
+            .unwrap();
+        let day = 86_400_000;
+        // Within a business day nothing happens; after it, submissions pause.
+        assert!(
+            svc.enforce_response_targets(T0 + 3_600_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let changed = svc.enforce_response_targets(T0 + 2 * day).await.unwrap();
+        assert_eq!(changed, vec![("acme".to_owned(), true)], "{}", s.label);
+        let paused = s.programme_by_id(p.id).await.unwrap();
+        let refused = svc
+            .submit_report(
+                &paused,
+                alice.id,
+                &xss("shop.acme.test").validate().unwrap(),
+                "web",
+                T0,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("not taking new reports"),
+            "{refused}"
+        );
+        // The team answers by asking for more; the clock pauses, submissions resume.
+        svc.change_state(
+            &r,
+            team,
+            ReportState::NeedsMoreInfo,
+            "More please",
+            None,
+            T0 + 2 * day,
+        )
+        .await
+        .unwrap();
+        let changed = svc.enforce_response_targets(T0 + 2 * day).await.unwrap();
+        assert_eq!(changed, vec![("acme".to_owned(), false)]);
+        // Thirty silent days later the report closes itself.
+        assert_eq!(svc.close_silent_reports(T0 + 20 * day).await.unwrap(), 0);
+        assert_eq!(svc.close_silent_reports(T0 + 33 * day).await.unwrap(), 1);
+        assert_eq!(
+            s.report(r.id).await.unwrap().state,
+            ReportState::NotApplicable
+        );
+    }
+}

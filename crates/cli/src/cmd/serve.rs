@@ -63,6 +63,21 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
                 tracing::warn!(error = %e, "Could not purge expired sessions");
             }
             hk.limits.housekeeping();
+            // The programme's clocks: silent needs-more-info reports close,
+            // and programmes that asked pause while they breach targets.
+            match hk.programmes.close_silent_reports(now).await {
+                Ok(n) if n > 0 => tracing::info!(closed = n, "Closed silent reports"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "Could not close silent reports"),
+            }
+            match hk.programmes.enforce_response_targets(now).await {
+                Ok(changed) => {
+                    for (slug, paused) in changed {
+                        tracing::info!(programme = %slug, paused, "Submissions pause changed by response targets");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "Could not check response targets"),
+            }
             if let Err(e) = hk.store.optimize().await {
                 tracing::warn!(error = %e, "Could not refresh query statistics");
             }

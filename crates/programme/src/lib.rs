@@ -20,6 +20,26 @@ use rampart_store::{
 };
 use std::sync::Arc;
 
+/// Reply templates a new installation starts with; the team edits them.
+pub const DEFAULT_TEMPLATES: [(&str, &str); 4] = [
+    (
+        "Thanks",
+        "Thank you for this report. We have confirmed the issue and are working on a fix; we will keep you posted here.",
+    ),
+    (
+        "Need more information",
+        "Thank you for the report. We could not reproduce it yet. Could you send the exact request (URL, parameters, headers) and the account or role you used? A short recording helps too.",
+    ),
+    (
+        "Fixed, please retest",
+        "We believe this is fixed now. Could you check again and tell us whether the issue is gone? Thank you for your patience.",
+    ),
+    (
+        "Duplicate",
+        "Thank you for the report. Another researcher reported the same issue earlier, so we are closing this one as a duplicate. You can follow the original report for updates.",
+    ),
+];
+
 /// How long an invitation link stays valid.
 pub const INVITATION_VALID_MS: i64 = 14 * 86_400_000;
 
@@ -657,6 +677,22 @@ impl Service {
             }
         }
         Ok(changed)
+    }
+
+    /// The team's reply templates; the four every programme needs are
+    /// created the first time they are asked for.
+    pub async fn reply_templates(
+        &self,
+        now: UnixMillis,
+    ) -> Result<Vec<rampart_store::ReplyTemplate>, ServiceError> {
+        let list = self.store.reply_templates().await?;
+        if !list.is_empty() {
+            return Ok(list);
+        }
+        for (name, body) in DEFAULT_TEMPLATES {
+            self.store.save_reply_template(name, body, now).await?;
+        }
+        Ok(self.store.reply_templates().await?)
     }
 
     /// Closes needs-more-info reports whose researcher stayed silent past

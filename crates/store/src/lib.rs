@@ -15,6 +15,7 @@ mod connect;
 mod error;
 mod findings;
 mod links;
+mod mail;
 mod migrations;
 mod programmes;
 mod reports;
@@ -30,12 +31,13 @@ pub use findings::{
     StatusCount,
 };
 pub use links::{LinkPurpose, OneTimeLink};
+pub use mail::{MailIntake, MailOutcomeRecord};
 pub use migrations::MIGRATION_VERSIONS;
 pub use programmes::{
     Invitation, InvitationProblem, Programme, ProgrammeSettings, ResearcherProfile, Thanks,
 };
 pub use reports::{
-    Attachment, Bounty, Disclosed, NewEvent, NewReport, Notification, Report, ReportEvent,
+    Attachment, Bounty, Disclosed, ReplyTemplate, NewEvent, NewReport, Notification, Report, ReportEvent,
     ReportFilter, StateChange, StateChangeError,
 };
 pub use sessions::{Session, SessionWithUser};

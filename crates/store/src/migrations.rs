@@ -33,10 +33,16 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0003_programmes.sql"),
         postgres: include_str!("../migrations/postgres/0003_programmes.sql"),
     },
+    Step {
+        version: 4,
+        description: "mail intake",
+        sqlite: include_str!("../migrations/sqlite/0004_mail.sql"),
+        postgres: include_str!("../migrations/postgres/0004_mail.sql"),
+    },
 ];
 
 /// The schema versions this build knows, oldest first.
-pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3];
+pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3, 4];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = STEPS

@@ -1397,3 +1397,47 @@ impl Store {
             .collect())
     }
 }
+
+/// A reply template the team starts messages from.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReplyTemplate {
+    pub id: i64,
+    pub name: String,
+    pub body: String,
+    pub updated_at: i64,
+}
+
+impl Store {
+    /// The team's reply templates, by name.
+    pub async fn reply_templates(&self) -> Result<Vec<ReplyTemplate>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, body, updated_at FROM reply_templates ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Creates or replaces the template called `name`.
+    pub async fn save_reply_template(&self, name: &str, body: &str, now: UnixMillis) -> Result<()> {
+        let _g = self.write_guard().await;
+        sqlx::query(
+            "INSERT INTO reply_templates (name, body, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(name.trim().to_owned())
+        .bind(body.to_owned())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_reply_template(&self, id: i64) -> Result<()> {
+        let _g = self.write_guard().await;
+        sqlx::query("DELETE FROM reply_templates WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -442,3 +442,152 @@ async fn admins_create_programmes_in_the_browser_and_errors_keep_the_form() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_team_assigns_links_templates_and_exports_bounties() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let (token, mut admin) = setup(&app).await;
+        app.api(
+            Method::POST,
+            "/api/v1/programs/acme/launch",
+            &token,
+            Some("{}".into()),
+        )
+        .await;
+        let engineer = app.user("eng@acme.test", Role::Engineer).await;
+        let mut eng = app.login("eng@acme.test").await;
+        let alice = app.user("alice@r.test", Role::Researcher).await;
+        let alice_token = app.token(Some(alice), "all").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/programs/acme/reports",
+                &alice_token,
+                Some(
+                    r#"{"title":"=HYPERLINK(\"http://evil\")","description":"CSV injection in the title","asset":"shop.acme.test","cvss_vector":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}"#
+                        .into(),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let path = format!("/reports/{id}");
+        assert_eq!(app.get(&mut eng, &path).await.status, StatusCode::NOT_FOUND);
+        let page = app.get(&mut admin, &path).await;
+        let csrf = csrf_of(&page.body);
+        assert!(
+            page.body.contains("Need more information"),
+            "templates offered"
+        );
+        let r = app
+            .post_form(
+                &mut admin,
+                &format!("{path}/assign"),
+                &[("csrf", &csrf), ("assignee", &engineer.to_string())],
+            )
+            .await;
+        assert!(r.body.contains("Assignment saved."), "{}", r.body);
+        assert_eq!(
+            app.get(&mut eng, &path).await.status,
+            StatusCode::OK,
+            "assigned engineers see it"
+        );
+        let bad = app
+            .post_form(
+                &mut admin,
+                &format!("{path}/tracker"),
+                &[("csrf", &csrf), ("tracker_url", "javascript:alert(1)")],
+            )
+            .await;
+        assert!(bad.body.contains("must be an http(s) address"));
+        let ok = app
+            .post_form(
+                &mut admin,
+                &format!("{path}/tracker"),
+                &[
+                    ("csrf", &csrf),
+                    ("tracker_url", "https://jira.acme.test/browse/SEC-7"),
+                ],
+            )
+            .await;
+        assert!(ok.body.contains("https://jira.acme.test/browse/SEC-7"));
+        // A template posted without a message sends the template's text.
+        let templates = app.get(&mut admin, "/admin/templates").await;
+        assert!(templates.body.contains("Fixed, please retest"));
+        // The first real option of the template menu (after "No template").
+        let menu = &page.body[page.body.find("name=\"template\"").unwrap()..];
+        let tid: String = menu
+            .split("<option value=\"")
+            .nth(2)
+            .unwrap()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let posted = app
+            .post_multipart(
+                &mut admin,
+                &format!("{path}/comment"),
+                &[("csrf", &csrf), ("body", ""), ("template", &tid)],
+                &[],
+            )
+            .await;
+        assert!(
+            posted.location().ends_with("#thread-end"),
+            "{}",
+            posted.body
+        );
+        let thread = app.get(&mut admin, &path).await.body;
+        assert!(
+            rampart_programme::DEFAULT_TEMPLATES
+                .iter()
+                .any(|(_, body)| thread.contains(body)),
+            "a template's text was posted"
+        );
+        // Bounty, payout, and the finance export with formulas defused.
+        let tri = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/reports/{id}/state"),
+                &token,
+                Some(r#"{"state":"triaged"}"#.into()),
+            )
+            .await;
+        assert_eq!(tri.status, StatusCode::OK);
+        let b = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/reports/{id}/bounty"),
+                &token,
+                Some(r#"{"amount":3000}"#.into()),
+            )
+            .await;
+        let bid = b.json()["id"].as_i64().unwrap();
+        let paid = app
+            .post_form(
+                &mut admin,
+                &format!("{path}/bounties/{bid}/paid"),
+                &[("csrf", &csrf), ("reference", "wire 42")],
+            )
+            .await;
+        assert!(paid.body.contains("Marked as paid."), "{}", paid.body);
+        let csv = app
+            .get(&mut admin, "/admin/programs/acme/bounties.csv")
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with("award_id,report_id,report_title,"));
+        assert!(
+            csv.body.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{}",
+            csv.body
+        );
+        assert!(csv.body.contains(",paid,"));
+        assert!(csv.body.contains("\"wire 42\""));
+        assert_eq!(
+            app.get(&mut eng, "/admin/programs/acme/bounties.csv")
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

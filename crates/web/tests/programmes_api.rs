@@ -22,6 +22,31 @@ const PROGRAM: &str = r##"{
   "budget": 5000, "email": "security@acme.test"
 }"##;
 
+/// Errors of `doc` against a schema shipped in rampart-advisory's testdata,
+/// resolving the CVSS schemas the CSAF schema refers to locally.
+fn schema_errors(schema: &str, doc: &serde_json::Value) -> Vec<String> {
+    let load = |p: &str| -> serde_json::Value {
+        let full = format!("{}/../advisory/testdata/{p}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap()
+    };
+    let mut registry = jsonschema::Registry::new();
+    for v in ["2.0", "3.0", "3.1"] {
+        registry = registry
+            .add(
+                format!("https://www.first.org/cvss/cvss-v{v}.json"),
+                load(&format!("csaf/referenced/cvss-v{v}.json")),
+            )
+            .unwrap();
+    }
+    let registry = registry.prepare().unwrap();
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .should_validate_formats(true)
+        .build(&load(schema))
+        .unwrap();
+    validator.iter_errors(doc).map(|e| e.to_string()).collect()
+}
+
 struct Cast {
     admin: String,
     triager: String,
@@ -351,6 +376,26 @@ async fn a_report_from_submission_to_bounty_through_the_api() {
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("Fixed by an owner check."));
         assert!(!page.body.contains("INTERNAL"), "notes never published");
+        // The advisory exports are valid against the official schemas.
+        let get = |p: String| {
+            app.send(
+                axum::http::Request::builder()
+                    .uri(p)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+        };
+        let osv = get(format!("{public_path}/osv.json")).await.json();
+        assert_eq!(osv["id"], format!("x_RAMPART-acme-{id}"));
+        // The team's final vector (3.1 here) is the one published.
+        assert_eq!(osv["severity"][0]["type"], "CVSS_V3");
+        let problems = schema_errors("osv/schema.json", &osv);
+        assert!(problems.is_empty(), "OSV: {problems:?}");
+        let csaf = get(format!("{public_path}/csaf.json")).await.json();
+        assert_eq!(csaf["document"]["csaf_version"], "2.0");
+        let problems = schema_errors("csaf/csaf_json_schema.json", &csaf);
+        assert!(problems.is_empty(), "CSAF: {problems:?}");
+        assert!(rampart_advisory::check_csaf(&csaf).is_empty());
         assert!(
             !page
                 .body

@@ -95,6 +95,28 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reports/{id}/files/{file}", get(reports::download))
         .route("/reports/{id}/disclosure", post(reports::disclosure))
+        .route("/reports/{id}/assign", post(reports::assign))
+        .route("/reports/{id}/tracker", post(reports::tracker))
+        .route(
+            "/reports/{id}/bounties/{bounty}/paid",
+            post(reports::mark_paid),
+        )
+        .route(
+            "/admin/templates",
+            get(programmes::templates).post(programmes::save_template),
+        )
+        .route(
+            "/admin/programs/{slug}/bounties.csv",
+            get(programmes::bounties_csv),
+        )
+        .route(
+            "/programs/{slug}/disclosed/{id}/osv.json",
+            get(programmes::osv),
+        )
+        .route(
+            "/programs/{slug}/disclosed/{id}/csaf.json",
+            get(programmes::csaf),
+        )
         .route(
             "/programs/{slug}/disclosed",
             get(programmes::disclosed_list),

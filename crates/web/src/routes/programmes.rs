@@ -1094,3 +1094,251 @@ pub async fn disclosed_one(
     };
     Ok(Html(page.render()?).into_response())
 }
+
+// ------------------------------------------------------- reply templates
+
+#[derive(Template)]
+#[template(path = "templates.html")]
+pub struct TemplatesPage {
+    pub chrome: Chrome,
+    pub items: Vec<rampart_store::ReplyTemplate>,
+    pub flash: Option<String>,
+}
+
+fn require_team(who: &crate::Principal) -> Result<(), AppError> {
+    if matches!(who.role, Role::Admin | Role::Triager) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn templates(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+) -> Result<Response, AppError> {
+    require_team(&who)?;
+    let items = state.programmes.reply_templates(state.now()).await?;
+    let page = TemplatesPage {
+        chrome: ctx.chrome(&state, "reports"),
+        items,
+        flash: None,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TemplateForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub delete: Option<String>,
+    #[serde(default)]
+    pub id: Option<i64>,
+}
+
+pub async fn save_template(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    axum::Form(f): axum::Form<TemplateForm>,
+) -> Result<Response, AppError> {
+    require_team(&who)?;
+    let flash = if let (Some(_), Some(id)) = (&f.delete, f.id) {
+        state.store.delete_reply_template(id).await?;
+        "Template deleted."
+    } else {
+        let name = f.name.trim();
+        if name.is_empty() || name.len() > 80 || f.body.trim().is_empty() || f.body.contains('\0') {
+            let items = state.programmes.reply_templates(state.now()).await?;
+            let page = TemplatesPage {
+                chrome: ctx.chrome(&state, "reports"),
+                items,
+                flash: Some("A template needs a name (up to 80 characters) and a text.".into()),
+            };
+            return Ok(Html(page.render()?).into_response());
+        }
+        state
+            .store
+            .save_reply_template(name, f.body.trim(), state.now())
+            .await?;
+        "Template saved."
+    };
+    audit(
+        &state,
+        &who,
+        "template.save",
+        ("template", f.name.clone()),
+        String::new(),
+        ctx.ip,
+    )
+    .await?;
+    let items = state.programmes.reply_templates(state.now()).await?;
+    let page = TemplatesPage {
+        chrome: ctx.chrome(&state, "reports"),
+        items,
+        flash: Some(flash.into()),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ---------------------------------------------------------- finance export
+
+/// One CSV cell: quoted, and defused if a spreadsheet would read it as a
+/// formula (a researcher chooses their handle and the report's title).
+fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Every award of a programme as CSV, for finance.
+pub async fn bounties_csv(
+    State(state): State<AppState>,
+    Signed(who): Signed,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    require_team(&who)?;
+    let p = state.store.programme_by_slug(&slug).await?;
+    let mut out = String::from(
+        "award_id,report_id,report_title,researcher,kind,amount,bonus,total,currency,status,awarded_at,paid_at,reference\r\n",
+    );
+    for b in state.store.programme_bounties(p.id).await? {
+        let r = state.store.report(b.report_id).await?;
+        let handle = state
+            .store
+            .researcher_profile(r.researcher_id)
+            .await?
+            .handle
+            .unwrap_or_default();
+        let row = [
+            b.id.to_string(),
+            b.report_id.to_string(),
+            csv_cell(&r.title),
+            csv_cell(&handle),
+            b.kind.clone(),
+            b.amount.to_string(),
+            b.bonus.to_string(),
+            (b.amount + b.bonus).to_string(),
+            p.currency.clone(),
+            b.status.clone(),
+            crate::views::iso_time(b.created_at),
+            b.paid_at.map(crate::views::iso_time).unwrap_or_default(),
+            csv_cell(&b.reference),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    let name = format!("attachment; filename=\"{}-bounties.csv\"", p.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------- advisories
+
+async fn advisory_for(
+    state: &AppState,
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+) -> Result<rampart_advisory::Advisory, AppError> {
+    let p = visible_programme(state, ctx.principal.as_ref(), slug).await?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let d = state
+        .store
+        .disclosed_reports(p.id)
+        .await?
+        .into_iter()
+        .find(|d| d.report_id == id)
+        .ok_or(AppError::NotFound)?;
+    let base = state.config.public_url.trim_end_matches('/').to_owned();
+    let page = format!("{base}/programs/{}/disclosed/{id}", p.slug);
+    let mut affected = Vec::new();
+    if let Some(a) = &d.asset {
+        let mut item = rampart_advisory::Affected::product(a.clone());
+        // A hosted asset is fixed in place once the report is resolved.
+        item.resolved = d.resolved_at.is_some();
+        affected.push(item);
+    }
+    Ok(rampart_advisory::Advisory {
+        id: format!("RAMPART-{}-{id}", p.slug),
+        programme: rampart_advisory::Programme {
+            name: p.name.clone(),
+            slug: p.slug.clone(),
+            publisher: state.config.site_name.clone(),
+            namespace: base.clone(),
+        },
+        title: d.title.clone(),
+        summary: d.title.clone(),
+        details: d.summary.clone(),
+        published: d.disclosed_at,
+        modified: d.disclosed_at,
+        cwe: d.cwe.and_then(|c| u32::try_from(c).ok()),
+        cvss_vector: d.cvss_vector.clone(),
+        affected,
+        references: vec![rampart_advisory::Reference::new(
+            rampart_advisory::ReferenceKind::Advisory,
+            page,
+        )],
+        credits: d
+            .credit
+            .iter()
+            .map(|h| rampart_advisory::Credit {
+                name: h.clone(),
+                kind: rampart_advisory::CreditKind::Finder,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    })
+}
+
+fn json_download(value: serde_json::Value, filename: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{filename}\""),
+            ),
+        ],
+        serde_json::to_string_pretty(&value).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// The disclosed report as an OSV advisory. Rampart is not a registered OSV
+/// database, so ids carry the `x_` prefix OSV reserves for such databases.
+pub async fn osv(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let mut a = advisory_for(&state, &ctx, &slug, &id).await?;
+    a.id = format!("x_{}", a.id);
+    let name = format!("{}.json", a.id);
+    Ok(json_download(rampart_advisory::to_osv(&a), name))
+}
+
+/// The disclosed report as a CSAF 2.0 security advisory.
+pub async fn csaf(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let a = advisory_for(&state, &ctx, &slug, &id).await?;
+    let name = rampart_advisory::csaf_filename(&a.id);
+    Ok(json_download(rampart_advisory::to_csaf(&a), name))
+}

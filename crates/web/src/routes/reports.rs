@@ -598,6 +598,10 @@ pub struct ReportPage {
     pub disclosure_text: String,
     pub disclosure_html: String,
     pub can_disclose: bool,
+    pub assignees: Vec<(i64, String, bool)>,
+    pub tracker_url: String,
+    pub templates: Vec<(i64, String)>,
+    pub bounty_ids: Vec<(i64, bool)>,
     pub received_via: String,
     pub created: String,
 }
@@ -777,6 +781,32 @@ pub(crate) async fn render_report(
         && r.disclosure != "disclosed"
         && who.can(rampart_core::Action::WriteReports)
         && (staff || is_owner);
+    let (assignees, templates) = if staff {
+        let people = state
+            .assignees()
+            .await?
+            .into_iter()
+            .map(|(id, email)| (id, email, r.assignee_id == Some(id)))
+            .collect();
+        let templates = state
+            .programmes
+            .reply_templates(now)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect();
+        (people, templates)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let bounty_ids = state
+        .store
+        .report_bounties(r.id)
+        .await?
+        .iter()
+        .map(|b| (b.id, b.status == "paid"))
+        .collect();
     let page = ReportPage {
         chrome: ctx.chrome(state, "reports"),
         id: r.id,
@@ -825,6 +855,10 @@ pub(crate) async fn render_report(
         disclosure_html: markdown::render(&disclosure_text),
         disclosure_text,
         can_disclose,
+        assignees,
+        tracker_url: r.tracker_url.clone().unwrap_or_default(),
+        templates,
+        bounty_ids,
         received_via: r.received_via.clone(),
         created: fmt_time(r.created_at),
     };
@@ -873,8 +907,22 @@ pub async fn comment(
     let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
     let me = actor(&who)?;
     let up = read_upload(&state, me.user_id, form).await?;
-    let body = up.field("body");
+    let mut body = up.field("body");
     let internal = !up.field("internal").is_empty();
+    // Starting from a template without JavaScript: an empty message with a
+    // template chosen posts the template's text.
+    if body.trim().is_empty()
+        && who.role.is_staff()
+        && let Ok(tid) = up.field("template").parse::<i64>()
+        && let Some(t) = state
+            .store
+            .reply_templates()
+            .await?
+            .into_iter()
+            .find(|t| t.id == tid)
+    {
+        body = t.body;
+    }
     if !up.refused.is_empty() {
         return render_report(
             &state,
@@ -1042,6 +1090,163 @@ pub async fn change_state(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    pub assignee: String,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<AssignForm>,
+) -> Result<Response, AppError> {
+    if !who.role.is_staff() || !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let assignee = f.assignee.parse::<i64>().ok();
+    if let Some(a) = assignee
+        && !state.assignees().await?.iter().any(|(id, _)| *id == a)
+    {
+        return render_report(
+            &state,
+            &ctx,
+            &who,
+            r,
+            None,
+            Some("Pick someone from the team.".into()),
+            String::new(),
+        )
+        .await;
+    }
+    state
+        .store
+        .assign_report(r.id, assignee, actor(&who)?.user_id, state.now())
+        .await?;
+    audit(
+        &state,
+        &who,
+        "report.assign",
+        ("report", r.id.to_string()),
+        assignee.map_or("nobody".into(), |a| a.to_string()),
+        ctx.ip,
+    )
+    .await?;
+    let r = state.store.report(r.id).await?;
+    render_report(
+        &state,
+        &ctx,
+        &who,
+        r,
+        Some("Assignment saved.".into()),
+        None,
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct TrackerForm {
+    #[serde(default)]
+    pub tracker_url: String,
+}
+
+pub async fn tracker(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<TrackerForm>,
+) -> Result<Response, AppError> {
+    if !who.role.is_staff() || !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let url = f.tracker_url.trim();
+    let ok = url.is_empty()
+        || (url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+            && url.len() <= 2000);
+    if !ok {
+        return render_report(&state, &ctx, &who, r, None, Some("The tracker link must be an http(s) address, such as https://jira.example.com/browse/SEC-12.".into()), String::new()).await;
+    }
+    state
+        .store
+        .set_report_tracker(
+            r.id,
+            (!url.is_empty()).then_some(url),
+            actor(&who)?.user_id,
+            state.now(),
+        )
+        .await?;
+    let r = state.store.report(r.id).await?;
+    render_report(
+        &state,
+        &ctx,
+        &who,
+        r,
+        Some("Tracker link saved.".into()),
+        None,
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct PaidForm {
+    #[serde(default)]
+    pub reference: String,
+}
+
+pub async fn mark_paid(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path((id, bounty)): Path<(String, String)>,
+    axum::Form(f): axum::Form<PaidForm>,
+) -> Result<Response, AppError> {
+    if !who.role.is_staff() || !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let bid = parse_report_id(&bounty)?;
+    if !state
+        .store
+        .report_bounties(r.id)
+        .await?
+        .iter()
+        .any(|b| b.id == bid)
+    {
+        return Err(AppError::NotFound);
+    }
+    let reference: String = f.reference.trim().chars().take(200).collect();
+    state
+        .store
+        .mark_bounty_paid(bid, &reference, state.now())
+        .await?;
+    audit(
+        &state,
+        &who,
+        "report.bounty_paid",
+        ("report", r.id.to_string()),
+        reference,
+        ctx.ip,
+    )
+    .await?;
+    render_report(
+        &state,
+        &ctx,
+        &who,
+        r,
+        Some("Marked as paid.".into()),
+        None,
+        String::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

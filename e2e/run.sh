@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs the end-to-end browser test: headless Chromium (Debian's package) driven
-# by playwright-core, against a real `rampart serve` on 127.0.0.1.
+# Runs the end-to-end browser tests: headless Chromium (Debian's package)
+# driven by playwright-core, against a real `rampart serve` on 127.0.0.1.
+# Each story is e2e/<name>.test.mjs with its own server; all run even when
+# one fails, and the exit code is non-zero if any failed.
 #
-#   RAMPART_BIN=/path/to/rampart bash e2e/run.sh
+#   RAMPART_BIN=/path/to/rampart bash e2e/run.sh              # every story
+#   bash e2e/run.sh programme                                 # only some
 #
 # Without RAMPART_BIN it uses ${CARGO_TARGET_DIR:-<repo>/target}/debug/rampart,
 # building it first if it is missing. No browser is ever downloaded.
@@ -41,6 +44,21 @@ if [ ! -x "$BIN" ]; then
 fi
 export RAMPART_BIN="$BIN"
 
-echo "== e2e: foundation story (rampart: $BIN)"
 cd "$REPO"
-exec node e2e/foundation.test.mjs
+if [ "$#" -eq 0 ]; then
+  set -- foundation programme
+fi
+failed=()
+for story in "$@"; do
+  if [ ! -f "e2e/$story.test.mjs" ]; then
+    echo "no such story: e2e/$story.test.mjs" >&2
+    exit 2
+  fi
+  echo "== e2e: $story story (rampart: $BIN)"
+  node "e2e/$story.test.mjs" || failed+=("$story")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "== e2e: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "== e2e: all passed: $*"

@@ -20,6 +20,7 @@ mod programme;
 mod report;
 pub mod securitytxt;
 mod severity;
+pub mod whole;
 
 pub use access::{Action, Role, Scope, ScopeSet, UnknownRole, UnknownScope, permits};
 pub use finding::{

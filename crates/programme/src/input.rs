@@ -66,7 +66,7 @@ pub struct ProgrammeInput {
     pub slug: String,
     pub visibility: String,
     #[serde(default)]
-    pub policy: String,
+    pub policy: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]
@@ -74,10 +74,10 @@ pub struct ProgrammeInput {
     #[serde(default)]
     pub safe_harbour: Option<String>,
     #[serde(default)]
-    pub scope: Vec<ScopeInput>,
+    pub scope: Option<Vec<ScopeInput>>,
     #[serde(default)]
     pub bounties: Option<BountyTable>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rampart_core::whole::option_i64")]
     pub budget: Option<i64>,
     #[serde(default)]
     pub email: Option<String>,
@@ -87,7 +87,7 @@ pub struct ProgrammeInput {
     pub targets: Option<ResponseTargets>,
     #[serde(default)]
     pub pause_on_breach: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rampart_core::whole::option_i64")]
     pub needs_info_close_days: Option<i64>,
 }
 
@@ -132,7 +132,12 @@ impl ProgrammeInput {
         let slug = self.slug.trim().to_owned();
         validate_slug(&slug)?;
         let visibility: Visibility = self.visibility.trim().parse()?;
-        let policy = text("policy", &self.policy, MAX_MARKDOWN, false)?;
+        let policy = text(
+            "policy",
+            self.policy.as_deref().unwrap_or(""),
+            MAX_MARKDOWN,
+            false,
+        )?;
         let summary = text(
             "summary",
             self.summary.as_deref().unwrap_or(""),
@@ -149,14 +154,15 @@ impl ProgrammeInput {
             None | Some("") => DEFAULT_SAFE_HARBOUR.to_owned(),
             Some(s) => text("safe_harbour", s, MAX_MARKDOWN, true)?,
         };
-        if self.scope.len() > MAX_SCOPE {
+        let scope_in = self.scope.as_deref().unwrap_or(&[]);
+        if scope_in.len() > MAX_SCOPE {
             return Err(FieldError::new(
                 "scope",
                 format!("at most {MAX_SCOPE} entries"),
             ));
         }
-        let mut scope = Vec::with_capacity(self.scope.len());
-        for (i, s) in self.scope.iter().enumerate() {
+        let mut scope = Vec::with_capacity(scope_in.len());
+        for (i, s) in scope_in.iter().enumerate() {
             let at = |f: &str| format!("scope[{i}].{f}");
             let asset_type: AssetType =
                 s.asset_type
@@ -173,12 +179,9 @@ impl ProgrammeInput {
                         .map_err(|e| FieldError::new(&at("max_severity"), e.to_string()))?,
                 ),
             };
-            if max_severity.is_some() && !s.in_scope {
-                return Err(FieldError::new(
-                    &at("max_severity"),
-                    "only in-scope assets have a maximum severity",
-                ));
-            }
+            // Only in-scope assets have a maximum severity; one given for an
+            // excluded asset means nothing and is dropped.
+            let max_severity = max_severity.filter(|_| s.in_scope);
             let note = text(&at("note"), s.note.as_deref().unwrap_or(""), 1000, false)?;
             scope.push(ScopeItem {
                 asset_type,
@@ -262,7 +265,7 @@ pub struct ReportInput {
     pub impact: Option<String>,
     #[serde(default)]
     pub asset: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rampart_core::whole::option_u32")]
     pub cwe: Option<u32>,
     #[serde(default)]
     pub cvss_vector: Option<String>,
@@ -341,13 +344,13 @@ mod tests {
             name: "Acme".into(),
             slug: "acme".into(),
             visibility: "private".into(),
-            scope: vec![ScopeInput {
+            scope: Some(vec![ScopeInput {
                 asset_type: "wildcard_domain".into(),
                 identifier: "*.acme.test".into(),
                 in_scope: true,
                 max_severity: Some("critical".into()),
                 note: None,
-            }],
+            }]),
             bounties: Some(BountyTable {
                 critical: 1000,
                 high: 500,
@@ -408,13 +411,13 @@ mod tests {
             ),
             (
                 ProgrammeInput {
-                    scope: vec![ScopeInput {
+                    scope: Some(vec![ScopeInput {
                         asset_type: "planet".into(),
                         identifier: "mars".into(),
                         in_scope: true,
                         max_severity: None,
                         note: None,
-                    }],
+                    }]),
                     ..programme()
                 },
                 "scope[0].type",
@@ -422,7 +425,7 @@ mod tests {
             (
                 ProgrammeInput {
                     bounties: Some(BountyTable {
-                        critical: 1,
+                        critical: -1,
                         high: 5,
                         medium: 0,
                         low: 0,

@@ -67,10 +67,7 @@ impl From<StateChangeError> for ServiceError {
     fn from(e: StateChangeError) -> Self {
         match e {
             StateChangeError::Transition(t) => ServiceError::Refused(t.to_string()),
-            StateChangeError::Invalid(m) => match m.split_once(": ") {
-                Some((field, msg)) => ServiceError::Invalid(FieldError::new(field, msg)),
-                None => ServiceError::Refused(m),
-            },
+            StateChangeError::Refused(m) => ServiceError::Refused(m),
             StateChangeError::Store(s) => ServiceError::Store(s),
         }
     }
@@ -98,6 +95,42 @@ impl Actor {
 pub struct Service {
     pub store: Store,
     notifiers: Vec<Arc<dyn Notifier>>,
+    /// Every programme's reports and known issues, for duplicate
+    /// suggestions; filled from the store on first use, then kept current
+    /// by every change made through this service.
+    duplicates: Arc<rampart_dedup::DedupIndex>,
+    duplicates_loaded: Arc<tokio::sync::OnceCell<()>>,
+}
+
+/// A report as the duplicate index sees it.
+pub fn report_doc(r: &Report) -> rampart_dedup::ReportDoc {
+    rampart_dedup::ReportDoc {
+        id: r.id,
+        programme: r.programme_id,
+        kind: rampart_dedup::DocKind::Report,
+        title: r.title.clone(),
+        description: format!("{}\n\n{}\n\n{}", r.description, r.steps, r.impact),
+        asset: r.asset.clone(),
+        cwe: r.cwe.and_then(|c| u32::try_from(c).ok()),
+        duplicate_of: r.duplicate_of.map(|id| rampart_dedup::DocRef {
+            kind: rampart_dedup::DocKind::Report,
+            id,
+        }),
+    }
+}
+
+/// A known issue as the duplicate index sees it.
+pub fn known_issue_doc(k: &rampart_store::KnownIssue) -> rampart_dedup::ReportDoc {
+    rampart_dedup::ReportDoc {
+        id: k.id,
+        programme: k.programme_id,
+        kind: rampart_dedup::DocKind::KnownIssue,
+        title: k.title.clone(),
+        description: k.description.clone(),
+        asset: k.asset.clone(),
+        cwe: k.cwe.and_then(|c| u32::try_from(c).ok()),
+        duplicate_of: None,
+    }
 }
 
 /// `2026-12-02` for messages.
@@ -124,7 +157,111 @@ impl Service {
         Service {
             store,
             notifiers: vec![in_app],
+            duplicates: Arc::new(
+                rampart_dedup::DedupIndex::in_memory().expect("an in-memory index always opens"),
+            ),
+            duplicates_loaded: Arc::default(),
         }
+    }
+
+    /// Loads the duplicate index from the store the first time.
+    async fn duplicate_index(&self) -> Result<(), ServiceError> {
+        self.duplicates_loaded
+            .get_or_try_init(|| async {
+                let mut docs: Vec<_> = Vec::new();
+                for p in self.store.list_programmes(false).await? {
+                    let reports = self
+                        .store
+                        .list_reports(&rampart_store::ReportFilter {
+                            programme_id: Some(p.id),
+                            ..Default::default()
+                        })
+                        .await?;
+                    docs.extend(reports.iter().map(report_doc));
+                }
+                docs.extend(
+                    self.store
+                        .known_issues(None)
+                        .await?
+                        .iter()
+                        .map(known_issue_doc),
+                );
+                let index = self.duplicates.clone();
+                tokio::task::spawn_blocking(move || index.rebuild(&docs))
+                    .await
+                    .map_err(|e| ServiceError::Refused(format!("index rebuild stopped: {e}")))?
+                    .map_err(dedup_error)?;
+                Ok::<(), ServiceError>(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Puts (or replaces) a document in the duplicate index. A failure is
+    /// logged, not returned: the report itself is stored, and the index is
+    /// rebuilt from the store on the next start.
+    async fn index(&self, doc: rampart_dedup::ReportDoc) {
+        if self.duplicates_loaded.get().is_none() {
+            return; // the first suggestion loads everything from the store
+        }
+        let index = self.duplicates.clone();
+        let result = tokio::task::spawn_blocking(move || index.upsert(&doc)).await;
+        if let Ok(Err(e)) = result {
+            tracing::warn!(error = %e, "Could not update the duplicate index");
+        }
+    }
+
+    /// Likely duplicates of `report` among its programme's reports and
+    /// known issues, best first.
+    pub async fn duplicate_candidates(
+        &self,
+        report: &Report,
+        limit: usize,
+    ) -> Result<Vec<rampart_dedup::Candidate>, ServiceError> {
+        self.duplicate_index().await?;
+        let index = self.duplicates.clone();
+        let doc = report_doc(report);
+        let limit = limit.clamp(1, 50);
+        let found = tokio::task::spawn_blocking(move || index.suggest(&doc, limit + 1))
+            .await
+            .map_err(|e| ServiceError::Refused(format!("suggestions stopped: {e}")))?
+            .map_err(dedup_error)?;
+        Ok(found
+            .into_iter()
+            .filter(|c| !(c.kind == rampart_dedup::DocKind::Report && c.report_id == report.id))
+            .take(limit)
+            .collect())
+    }
+
+    /// Registers a known issue of a programme (from a finding, a report or
+    /// by hand); new reports that match it are suggested as its duplicates.
+    pub async fn add_known_issue(
+        &self,
+        k: &rampart_store::NewKnownIssue,
+        now: UnixMillis,
+    ) -> Result<rampart_store::KnownIssue, ServiceError> {
+        let title = k.title.trim();
+        if title.is_empty() || title.chars().count() > input::MAX_TITLE || title.contains('\0') {
+            return Err(FieldError::new("title", "is required (at most 200 characters)").into());
+        }
+        if k.description.contains('\0') || k.description.chars().count() > input::MAX_MARKDOWN {
+            return Err(FieldError::new("description", "is too long or contains NUL").into());
+        }
+        let stored = self.store.add_known_issue(k, now).await?;
+        self.index(known_issue_doc(&stored)).await;
+        Ok(stored)
+    }
+
+    pub async fn remove_known_issue(&self, id: i64) -> Result<(), ServiceError> {
+        self.store.delete_known_issue(id).await?;
+        if self.duplicates_loaded.get().is_some() {
+            let index = self.duplicates.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                index.remove(rampart_dedup::DocKind::KnownIssue, id)
+            })
+            .await;
+        }
+        Ok(())
     }
 
     /// Adds a channel (email, Slack, webhooks).
@@ -333,6 +470,7 @@ impl Service {
         if let Some(&fid) = summary.ids.first() {
             self.store.link_report_finding(stored.id, fid).await?;
         }
+        self.index(report_doc(&stored)).await;
         let mut flag = String::new();
         if out_of_scope {
             flag = " (asset not in scope)".into();
@@ -445,6 +583,10 @@ impl Service {
                 now,
             )
             .await?;
+        if to == ReportState::Duplicate {
+            // Suggestions now lead to the original instead of this copy.
+            self.index(report_doc(&updated)).await;
+        }
         let (kind, message) = match to {
             ReportState::Retesting => (
                 NoticeKind::RetestRequested,
@@ -511,7 +653,9 @@ impl Service {
             }
         }
         if amount + bonus == 0 {
-            return Err(FieldError::new("amount", "award something above zero").into());
+            return Err(ServiceError::Refused(
+                "an award of nothing: give an amount or a bonus above zero".into(),
+            ));
         }
         if !report.state.is_valid_issue() {
             return Err(ServiceError::Refused(format!(
@@ -598,11 +742,9 @@ impl Service {
         };
         if other_side_asked {
             if staff && summary.is_none() {
-                return Err(FieldError::new(
-                    "summary",
-                    "write the public write-up (redact what must stay private) before disclosing",
-                )
-                .into());
+                return Err(ServiceError::Refused(
+                    "write the public write-up (summary; redact what must stay private) before disclosing".into(),
+                ));
             }
             self.store
                 .disclose_report(report.id, actor.user_id, summary, now)
@@ -615,11 +757,9 @@ impl Service {
             return Ok(true);
         }
         if staff && summary.is_none() {
-            return Err(FieldError::new(
-                "summary",
-                "propose the public write-up the researcher is asked to agree to",
-            )
-            .into());
+            return Err(ServiceError::Refused(
+                "propose the public write-up (summary) the researcher is asked to agree to".into(),
+            ));
         }
         self.store
             .request_disclosure(report.id, actor.user_id, staff, summary, now)
@@ -726,6 +866,10 @@ impl Service {
         }
         Ok(closed)
     }
+}
+
+fn dedup_error(e: rampart_dedup::DedupError) -> ServiceError {
+    ServiceError::Refused(format!("duplicate suggestions are unavailable: {e}"))
 }
 
 fn tracing_warn(channel: &str, e: &StoreError) {

@@ -15,8 +15,8 @@ fn programme_input() -> ProgrammeInput {
         name: "Acme Shop".into(),
         slug: "acme".into(),
         visibility: "private".into(),
-        policy: "Test only your own accounts.".into(),
-        scope: vec![
+        policy: Some("Test only your own accounts.".into()),
+        scope: Some(vec![
             ScopeInput {
                 asset_type: "wildcard_domain".into(),
                 identifier: "*.acme.test".into(),
@@ -31,7 +31,7 @@ fn programme_input() -> ProgrammeInput {
                 max_severity: None,
                 note: Some("Third-party hosting".into()),
             },
-        ],
+        ]),
         bounties: Some(BountyTable {
             critical: 3000,
             high: 1000,
@@ -343,6 +343,89 @@ async fn silence_closes_and_breaches_pause_submissions() {
         assert_eq!(
             s.report(r.id).await.unwrap().state,
             ReportState::NotApplicable
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicates_and_known_issues_are_suggested() {
+    for s in testkit::all().await {
+        let alice = s
+            .create_user("alice@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let bob = s
+            .create_user("bob@r.test", Role::Researcher, None, T0)
+            .await
+            .unwrap();
+        let svc = Service::new(s.store.clone());
+        let p = svc.create_programme(&programme_input(), T0).await.unwrap();
+        let original = svc
+            .submit_report(
+                &p,
+                alice.id,
+                &xss("shop.acme.test").validate().unwrap(),
+                "web",
+                T0,
+            )
+            .await
+            .unwrap();
+        let known = svc
+            .add_known_issue(
+                &rampart_store::NewKnownIssue {
+                    programme_id: p.id,
+                    title: "Missing rate limit on the password reset endpoint".into(),
+                    description: "POST /api/password/reset can be called without limit.".into(),
+                    public: true,
+                    ..Default::default()
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        // Loaded from the store on first use; later submissions are indexed.
+        let first = svc.duplicate_candidates(&original, 5).await.unwrap();
+        assert!(
+            first
+                .iter()
+                .all(|c| c.report_id != original.id || c.kind != rampart_dedup::DocKind::Report)
+        );
+        let again = ReportInput {
+            title: "XSS via the profile name field".into(),
+            description: "Profile name is not escaped when shown: <img src=x onerror=alert(1)>"
+                .into(),
+            asset: Some("shop.acme.test".into()),
+            cwe: Some(79),
+            ..Default::default()
+        };
+        let dup = svc
+            .submit_report(&p, bob.id, &again.validate().unwrap(), "web", T0)
+            .await
+            .unwrap();
+        let found = svc.duplicate_candidates(&dup, 5).await.unwrap();
+        assert_eq!(found[0].report_id, original.id, "{}: {found:?}", s.label);
+        assert_eq!(found[0].kind, rampart_dedup::DocKind::Report);
+        let reset = ReportInput {
+            title: "No rate limiting on password reset".into(),
+            description: "I sent 10,000 requests to /api/password/reset in a minute.".into(),
+            ..Default::default()
+        };
+        let r3 = svc
+            .submit_report(&p, bob.id, &reset.validate().unwrap(), "web", T0)
+            .await
+            .unwrap();
+        let found = svc.duplicate_candidates(&r3, 5).await.unwrap();
+        assert_eq!(
+            (found[0].kind, found[0].report_id),
+            (rampart_dedup::DocKind::KnownIssue, known.id),
+            "{found:?}"
+        );
+        svc.remove_known_issue(known.id).await.unwrap();
+        let found = svc.duplicate_candidates(&r3, 5).await.unwrap();
+        assert!(
+            found
+                .iter()
+                .all(|c| c.kind != rampart_dedup::DocKind::KnownIssue)
         );
     }
 }

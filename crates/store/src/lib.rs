@@ -31,14 +31,15 @@ pub use findings::{
     StatusCount,
 };
 pub use links::{LinkPurpose, OneTimeLink};
-pub use mail::{MailIntake, MailOutcomeRecord};
+pub use mail::{MailIntake, MailOutcomeRecord, STALE_CLAIM_MS};
 pub use migrations::MIGRATION_VERSIONS;
 pub use programmes::{
-    Invitation, InvitationProblem, Programme, ProgrammeSettings, ResearcherProfile, Thanks,
+    Invitation, InvitationProblem, KnownIssue, NewKnownIssue, Programme, ProgrammeSettings,
+    ResearcherProfile, Thanks,
 };
 pub use reports::{
-    Attachment, Bounty, Disclosed, ReplyTemplate, NewEvent, NewReport, Notification, Report, ReportEvent,
-    ReportFilter, StateChange, StateChangeError,
+    Attachment, Bounty, Disclosed, NewEvent, NewReport, Notification, ReplyTemplate, Report,
+    ReportEvent, ReportFilter, StateChange, StateChangeError,
 };
 pub use sessions::{Session, SessionWithUser};
 pub use tokens::{ApiToken, ApiTokenWithOwner};

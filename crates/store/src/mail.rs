@@ -49,12 +49,19 @@ pub struct MailOutcomeRecord {
     pub detail: String,
 }
 
+/// How long a claim may stay `processing` before a redelivery takes it
+/// over (an intake takes well under a second; ten minutes is a dead one).
+pub const STALE_CLAIM_MS: i64 = 10 * 60 * 1000;
+
 const SELECT_INTAKE: &str = "SELECT id, message_id, received_at, outcome, sender, subject, size, \
      report_id, event_id, spf, dkim, dmarc, flags, detail FROM mail_intake";
 
 impl Store {
     /// Claims a Message-ID for intake. `None` when it was taken before (a
     /// duplicate delivery): the caller must not apply the message again.
+    /// A claim left `processing` for longer than [`STALE_CLAIM_MS`] (the
+    /// process died half-way) is taken over, so a crash never turns the
+    /// MTA's redelivery into a "duplicate" that is silently dropped.
     pub async fn claim_mail(&self, message_id: &str, now: UnixMillis) -> Result<Option<i64>> {
         let _g = self.write_guard().await;
         let row: Option<(i64,)> = sqlx::query_as(
@@ -65,7 +72,19 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id,)| id))
+        if let Some((id,)) = row {
+            return Ok(Some(id));
+        }
+        let stale: Option<(i64,)> = sqlx::query_as(
+            "UPDATE mail_intake SET received_at = $1 WHERE message_id = $2 \
+             AND outcome = 'processing' AND received_at < $3 RETURNING id",
+        )
+        .bind(now)
+        .bind(message_id.to_owned())
+        .bind(now - STALE_CLAIM_MS)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(stale.map(|(id,)| id))
     }
 
     /// Records what became of a claimed message.
@@ -192,12 +211,11 @@ impl Store {
         generate: impl FnOnce() -> String + Send,
         now: UnixMillis,
     ) -> Result<String> {
-        if let Some((v,)) = sqlx::query_as::<_, (String,)>(
-            "SELECT value FROM mail_secrets WHERE name = $1",
-        )
-        .bind(name.to_owned())
-        .fetch_optional(&self.pool)
-        .await?
+        if let Some((v,)) =
+            sqlx::query_as::<_, (String,)>("SELECT value FROM mail_secrets WHERE name = $1")
+                .bind(name.to_owned())
+                .fetch_optional(&self.pool)
+                .await?
         {
             return Ok(v);
         }

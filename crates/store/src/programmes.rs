@@ -417,6 +417,16 @@ impl Store {
         rows.into_iter().map(ScopeItem::try_from).collect()
     }
 
+    /// Every programme's `(id, slug, name)`, by name: for menus, without
+    /// the scope tables.
+    pub async fn programme_names(&self) -> Result<Vec<(i64, String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT id, slug, name FROM programmes ORDER BY name, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Programmes, by name. With `public_only`, only those listed publicly.
     pub async fn list_programmes(&self, public_only: bool) -> Result<Vec<Programme>> {
         let filter = if public_only {
@@ -738,5 +748,102 @@ impl Store {
                 valid_reports,
             })
             .collect())
+    }
+}
+
+/// A weakness the company already knows of, for one programme.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KnownIssue {
+    pub id: i64,
+    pub programme_id: i64,
+    pub title: String,
+    pub description: String,
+    pub asset: Option<String>,
+    pub cwe: Option<i64>,
+    pub finding_id: Option<i64>,
+    pub report_id: Option<i64>,
+    /// Listed on the programme page (as not eligible for a bounty).
+    pub public: i64,
+    pub created_at: i64,
+}
+
+/// A known issue to record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewKnownIssue {
+    pub programme_id: i64,
+    pub title: String,
+    pub description: String,
+    pub asset: Option<String>,
+    pub cwe: Option<i64>,
+    pub finding_id: Option<i64>,
+    pub report_id: Option<i64>,
+    pub public: bool,
+}
+
+const SELECT_KNOWN: &str = "SELECT id, programme_id, title, description, asset, cwe, finding_id, \
+     report_id, public, created_at FROM known_issues";
+
+impl Store {
+    pub async fn add_known_issue(&self, k: &NewKnownIssue, now: UnixMillis) -> Result<KnownIssue> {
+        let _g = self.write_guard().await;
+        let row: KnownIssue = sqlx::query_as(
+            "INSERT INTO known_issues (programme_id, title, description, asset, cwe, finding_id, \
+             report_id, public, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING id, programme_id, title, description, asset, cwe, finding_id, report_id, \
+             public, created_at",
+        )
+        .bind(k.programme_id)
+        .bind(k.title.clone())
+        .bind(k.description.clone())
+        .bind(k.asset.clone())
+        .bind(k.cwe)
+        .bind(k.finding_id)
+        .bind(k.report_id)
+        .bind(i64::from(k.public))
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
+    /// Known issues of one programme, or of all (`None`), oldest first.
+    pub async fn known_issues(&self, programme_id: Option<i64>) -> Result<Vec<KnownIssue>> {
+        let rows = match programme_id {
+            Some(p) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{SELECT_KNOWN} WHERE programme_id = $1 ORDER BY id"
+                )))
+                .bind(p)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_KNOWN} ORDER BY id")))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows)
+    }
+
+    pub async fn known_issue(&self, id: i64) -> Result<KnownIssue> {
+        let row: Option<KnownIssue> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_KNOWN} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn delete_known_issue(&self, id: i64) -> Result<()> {
+        let _g = self.write_guard().await;
+        let r = sqlx::query("DELETE FROM known_issues WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 }

@@ -120,8 +120,10 @@ pub struct ReportFilter {
 pub enum StateChangeError {
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// The change needs something the request did not give, or names
+    /// something that does not fit (a duplicate's original elsewhere).
     #[error("{0}")]
-    Invalid(String),
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -592,21 +594,21 @@ impl Store {
         report.state.check_transition(change.to, change.mover)?;
         if change.to == ReportState::Duplicate {
             let Some(original) = change.duplicate_of else {
-                return Err(StateChangeError::Invalid(
-                    "duplicate_of: name the original report".into(),
+                return Err(StateChangeError::Refused(
+                    "a duplicate needs its original: give duplicate_of".into(),
                 ));
             };
             let orig = match report_in(&mut tx, original).await {
                 Ok(o) => o,
                 Err(StoreError::NotFound) => {
-                    return Err(StateChangeError::Invalid(
+                    return Err(StateChangeError::Refused(
                         "duplicate_of: no such report in this programme".into(),
                     ));
                 }
                 Err(e) => return Err(e.into()),
             };
             if orig.programme_id != report.programme_id || orig.id == report.id {
-                return Err(StateChangeError::Invalid(
+                return Err(StateChangeError::Refused(
                     "duplicate_of: no such report in this programme".into(),
                 ));
             }

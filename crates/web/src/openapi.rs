@@ -36,6 +36,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         pa::award_bounty,
         pa::set_severity,
         pa::disclosure,
+        pa::duplicates,
         pa::list_notifications,
     ),
     components(schemas(
@@ -64,6 +65,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         pa::SeverityIn,
         pa::NotificationOut,
         pa::DisclosureIn,
+        pa::DuplicateOut,
         pa::DisclosureOut,
         rampart_core::ReportState,
         rampart_core::Turn,

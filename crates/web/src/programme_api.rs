@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/{id}/bounty", post(award_bounty))
         .route("/reports/{id}/severity", post(set_severity))
         .route("/reports/{id}/disclosure", post(disclosure))
+        .route("/reports/{id}/duplicates", get(duplicates))
         .route("/notifications", get(list_notifications))
 }
 
@@ -101,9 +102,8 @@ fn actor(who: &Principal) -> Result<Actor, AppError> {
             user_id,
             role: who.role,
         }),
-        None => Err(AppError::bad_request(
-            None,
-            "this needs a person: use a token created with --user EMAIL, or sign in",
+        None => Err(AppError::Forbidden(
+            "this needs a person: use a token created with --user EMAIL, or sign in".into(),
         )),
     }
 }
@@ -196,22 +196,33 @@ async fn program_out(state: &AppState, p: Programme, staff: bool) -> Result<Prog
 /// A programme to create (the issue's contract; `summary`, `rules`,
 /// `safe_harbour`, `targets`, `currency` are optional extras).
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ProgramIn {
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$")]
     name: String,
     #[schema(pattern = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")]
     slug: String,
     visibility: Visibility,
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     policy: Option<String>,
+    #[schema(max_items = 500)]
     scope: Option<Vec<ScopeIn>>,
     bounties: Option<BountyTable>,
     #[schema(minimum = 0, maximum = 1000000000)]
     budget: Option<i64>,
+    /// The programme's security@ address (for mail intake), or empty.
+    #[schema(
+        max_length = 254,
+        pattern = r"^$|^[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]$"
+    )]
     email: Option<String>,
+    #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
     summary: Option<String>,
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     rules: Option<String>,
+    /// Empty for Rampart's default statement.
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     safe_harbour: Option<String>,
     targets: Option<ResponseTargets>,
     #[schema(pattern = r"^[A-Z]{3}$")]
@@ -223,13 +234,17 @@ pub struct ProgramIn {
 
 /// One asset in scope or out of it.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ScopeIn {
     #[serde(rename = "type")]
     asset_type: AssetType,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$")]
     identifier: String,
     in_scope: bool,
+    /// In-scope assets only; ignored for excluded ones.
     max_severity: Option<Severity>,
+    #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
     note: Option<String>,
 }
 
@@ -346,7 +361,10 @@ pub async fn launch_program(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationIn {
-    #[schema(max_length = 254)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]$"
+    )]
     pub email: String,
 }
 
@@ -450,6 +468,7 @@ async fn answer(
     responses(
         (status = 200, description = "Accepted: the programme is open to you", body = InvitationAnswer),
         (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a researcher's token (or a service token)", body = ErrorBody),
         (status = 404, description = "No such invitation for this account", body = ErrorBody),
         (status = 409, description = "Expired or already answered", body = ErrorBody),
     ),
@@ -470,6 +489,7 @@ pub async fn accept_invitation(
     responses(
         (status = 200, description = "Declined", body = InvitationAnswer),
         (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a researcher's token (or a service token)", body = ErrorBody),
         (status = 404, description = "No such invitation for this account", body = ErrorBody),
         (status = 409, description = "Expired or already answered", body = ErrorBody),
     ),
@@ -637,25 +657,34 @@ async fn report_out(
 
 /// A report to submit.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ReportIn {
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$")]
     title: String,
     /// Markdown.
-    #[schema(max_length = 100000)]
+    #[schema(
+        max_length = 100000,
+        pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$"
+    )]
     description: String,
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     steps: Option<String>,
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     impact: Option<String>,
     /// An identifier from the programme's scope, or anything else (flagged
     /// as out of scope).
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     asset: Option<String>,
     #[schema(minimum = 1, maximum = 100000)]
     cwe: Option<u32>,
-    /// A CVSS 3.1 or 4.0 vector; its base score gives the severity.
-    #[schema(max_length = 300)]
+    /// A CVSS 3.1 or 4.0 vector; its base score gives the severity. The
+    /// pattern shows base vectors in the specification's order; the server
+    /// also takes any order and the optional metric groups.
+    #[schema(
+        max_length = 300,
+        pattern = r"^\s*(CVSS:3\.[01]/AV:[NALP]/AC:[LH]/PR:[NLH]/UI:[NR]/S:[UC]/C:[NLH]/I:[NLH]/A:[NLH]|CVSS:4\.0/AV:[NALP]/AC:[LH]/AT:[NP]/PR:[NLH]/UI:[NPA]/VC:[HLN]/VI:[HLN]/VA:[HLN]/SC:[HLN]/SI:[HLN]/SA:[HLN])?\s*$"
+    )]
     cvss_vector: Option<String>,
 }
 
@@ -731,6 +760,7 @@ pub struct ReportsQuery {
         (status = 400, description = "A filter value is invalid", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks reports:read", body = ErrorBody),
+        (status = 404, description = "The programme filter names a programme the caller cannot see", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn list_reports(
@@ -796,7 +826,10 @@ pub async fn get_report(
 #[serde(deny_unknown_fields)]
 pub struct CommentIn {
     /// Markdown.
-    #[schema(max_length = 100000)]
+    #[schema(
+        max_length = 100000,
+        pattern = r"^[^\u0000]*[^\s\u0000\u0085][^\u0000]*$"
+    )]
     pub body: String,
     /// A team note the researcher never sees (team only).
     #[serde(default)]
@@ -842,10 +875,10 @@ pub struct StateIn {
     pub state: ReportState,
     /// Why, shown to the researcher.
     #[serde(default)]
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     pub reason: Option<String>,
     /// For `duplicate`: the original report's id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rampart_core::whole::option_i64")]
     #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub duplicate_of: Option<i64>,
 }
@@ -904,13 +937,15 @@ pub async fn change_state(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BountyIn {
+    #[serde(deserialize_with = "rampart_core::whole::i64")]
     #[schema(minimum = 0, maximum = 100000000)]
     pub amount: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rampart_core::whole::i64")]
     #[schema(minimum = 0, maximum = 100000000)]
     pub bonus: i64,
     /// `bounty` (default) or `retest`.
     #[serde(default)]
+    #[schema(pattern = r"^(bounty|retest)$")]
     pub kind: Option<String>,
     /// Award even though it takes spending past the budget.
     #[serde(default)]
@@ -990,7 +1025,10 @@ pub async fn award_bounty(
 pub struct SeverityIn {
     /// A CVSS 3.1 or 4.0 vector; when given, it sets the severity.
     #[serde(default)]
-    #[schema(max_length = 300)]
+    #[schema(
+        max_length = 300,
+        pattern = r"^\s*(CVSS:3\.[01]/AV:[NALP]/AC:[LH]/PR:[NLH]/UI:[NR]/S:[UC]/C:[NLH]/I:[NLH]/A:[NLH]|CVSS:4\.0/AV:[NALP]/AC:[LH]/AT:[NP]/PR:[NLH]/UI:[NPA]/VC:[HLN]/VI:[HLN]/VA:[HLN]/SC:[HLN]/SI:[HLN]/SA:[HLN])?\s*$"
+    )]
     pub cvss_vector: Option<String>,
     /// The severity, when no vector is given.
     #[serde(default)]
@@ -1047,6 +1085,65 @@ pub async fn set_severity(
     Ok(Json(report_out(&state, r, &who, true).await?))
 }
 
+/// A likely duplicate: an earlier report or a known issue of the programme.
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateOut {
+    /// The report's id, or the known issue's when `kind` is `known_issue`.
+    pub report_id: i64,
+    /// `report` or `known_issue`.
+    pub kind: String,
+    /// 0 to 1; higher is more likely.
+    pub score: f32,
+    /// Why, strongest first, in words.
+    pub reasons: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/{id}/duplicates", tag = "reports",
+    params(("id" = i64, Path, description = ID_PARAM, minimum = 1, maximum = 9007199254740991_i64)),
+    responses(
+        (status = 200, description = "Ranked candidates, best first (the team only)", body = Vec<DuplicateOut>),
+        (status = 400, description = "The id is not a positive integer", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The team only", body = ErrorBody),
+        (status = 404, description = "No such report, or not visible to the caller", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn duplicates(
+    State(state): State<AppState>,
+    ApiCaller(who): ApiCaller,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<DuplicateOut>>, ApiError> {
+    known_query(&uri, &[])?;
+    require(&who, Action::ReadReports)?;
+    // Suggestions name other researchers' reports: the team's view only.
+    if !who.role.is_staff() {
+        return Err(ApiError(AppError::Forbidden(
+            "duplicate suggestions are for the team".into(),
+        )));
+    }
+    let r = visible_report(&state, &who, parse_id(&id)?).await?;
+    let found = state
+        .programmes
+        .duplicate_candidates(&r, 10)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|c| DuplicateOut {
+                report_id: c.report_id,
+                kind: match c.kind {
+                    rampart_dedup::DocKind::Report => "report".into(),
+                    rampart_dedup::DocKind::KnownIssue => "known_issue".into(),
+                },
+                score: c.score,
+                reasons: c.reasons.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+    ))
+}
+
 /// A disclosure request or agreement.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -1054,7 +1151,7 @@ pub struct DisclosureIn {
     /// The public write-up, with the team's redactions (team only; required
     /// when the team asks or agrees).
     #[serde(default)]
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     pub summary: Option<String>,
 }
 
@@ -1137,8 +1234,9 @@ pub struct NotificationOut {
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "account",
     responses(
         (status = 200, description = "The caller's latest notifications, newest first", body = Vec<NotificationOut>),
-        (status = 400, description = "An unknown query parameter, or a service token", body = ErrorBody),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "A service token: notifications belong to people", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn list_notifications(

@@ -261,9 +261,13 @@ pub struct FindingDetailPage {
     pub can_assign: bool,
     pub history: Vec<HistoryView>,
     pub flash: Option<String>,
+    /// Programmes this finding can be registered with as a known issue.
+    pub programmes: Vec<Choice>,
 }
 
 pub struct UserView {
+    /// For researchers: whether the address is verified, and the handle.
+    pub researcher: Option<(bool, String)>,
     pub id: i64,
     pub email: String,
     pub role: String,

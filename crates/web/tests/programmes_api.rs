@@ -539,3 +539,46 @@ async fn submissions_are_rate_limited_per_researcher() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers.get("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn duplicate_suggestions_are_ranked_for_the_team_only() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let c = cast(&app).await;
+        programme_with_alice(&app, &c).await;
+        post(&app, "/api/v1/programs/acme/launch", &c.admin, json!({})).await;
+        let first = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.alice,
+            json!({"title": "Open redirect via next parameter on login", "description": "https://shop.acme.test/login?next=https://evil.example redirects after sign-in.", "asset": "shop.acme.test", "cwe": 601}),
+        )
+        .await
+        .json();
+        post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.alice,
+            json!({"title": "Stored XSS in order notes", "description": "Order notes render HTML.", "asset": "shop.acme.test", "cwe": 79}),
+        )
+        .await;
+        let second = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.bob,
+            json!({"title": "Unvalidated redirect after login", "description": "GET /login?next=//attacker.test sends users to the attacker once signed in.", "asset": "shop.acme.test"}),
+        )
+        .await
+        .json();
+        let path = format!("/api/v1/reports/{}/duplicates", second["id"]);
+        let r = app.api(Method::GET, &path, &c.triager, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let list = r.json();
+        assert_eq!(list[0]["report_id"], first["id"], "{list}");
+        assert_eq!(list[0]["kind"], "report");
+        assert!(!list[0]["reasons"].as_array().unwrap().is_empty());
+        // Researchers never see other people's reports, not even as suggestions.
+        let r = app.api(Method::GET, &path, &c.bob, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}

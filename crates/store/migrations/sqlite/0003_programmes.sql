@@ -177,6 +177,23 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_user ON notifications(user_id, id DESC);
 
+-- Weaknesses the company already knows of: suggested as originals of new
+-- reports like any report, and listed on the programme page as not
+-- eligible for a bounty.
+CREATE TABLE known_issues (
+    id           INTEGER PRIMARY KEY,
+    programme_id INTEGER NOT NULL REFERENCES programmes(id) ON DELETE CASCADE,
+    title        TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    asset        TEXT,
+    cwe          INTEGER,
+    finding_id   INTEGER REFERENCES findings(id) ON DELETE SET NULL,
+    report_id    INTEGER REFERENCES reports(id) ON DELETE SET NULL,
+    public       INTEGER NOT NULL DEFAULT 1,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX known_issues_programme ON known_issues(programme_id, id);
+
 CREATE TABLE reply_templates (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE,

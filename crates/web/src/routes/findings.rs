@@ -449,7 +449,26 @@ pub async fn show(
     let flash = match q.done.as_deref() {
         Some("status") => Some("Status changed.".to_owned()),
         Some("assign") => Some("Assignee changed.".to_owned()),
+        Some("known") => Some("Registered as a known issue of the programme.".to_owned()),
         _ => None,
+    };
+    let programmes = if matches!(
+        me.role,
+        rampart_core::Role::Admin | rampart_core::Role::Triager
+    ) {
+        state
+            .store
+            .programme_names()
+            .await?
+            .into_iter()
+            .map(|(_, slug, name)| Choice {
+                value: slug,
+                label: name,
+                selected: false,
+            })
+            .collect()
+    } else {
+        Vec::new()
     };
     let page = FindingDetailPage {
         chrome: ctx.chrome(&state, "findings"),
@@ -471,6 +490,7 @@ pub async fn show(
         can_assign,
         history,
         flash,
+        programmes,
         f: FindingRowView::from(&f),
     };
     Ok(Html(page.render()?).into_response())
@@ -516,4 +536,54 @@ pub async fn assign(
     };
     change_assignee(&state, &me, id, assignee, ctx.ip).await?;
     Ok(Redirect::to(&format!("/findings/{id}?done=assign")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct KnownIssueForm {
+    programme: String,
+}
+
+/// Registers a finding as a known issue of a programme: reports of the
+/// same weakness are then suggested as its duplicates.
+pub async fn to_known_issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(me): Signed,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<KnownIssueForm>,
+) -> Result<Response, AppError> {
+    if !matches!(
+        me.role,
+        rampart_core::Role::Admin | rampart_core::Role::Triager
+    ) {
+        return Err(AppError::NotFound);
+    }
+    let f = visible_finding(&state, &me, id).await?;
+    let p = state.store.programme_by_slug(&form.programme).await?;
+    let k = state
+        .programmes
+        .add_known_issue(
+            &rampart_store::NewKnownIssue {
+                programme_id: p.id,
+                title: f.title.chars().take(200).collect(),
+                description: f.description.clone().unwrap_or_default(),
+                asset: f.asset.clone(),
+                cwe: f.cwe,
+                finding_id: Some(f.id),
+                report_id: None,
+                public: false,
+            },
+            state.now(),
+        )
+        .await?;
+    audit(
+        &state,
+        &me,
+        "programme.known_issue",
+        ("finding", f.id.to_string()),
+        format!("{} #{}", p.slug, k.id),
+        ctx.ip,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/findings/{id}?done=known")).into_response())
 }

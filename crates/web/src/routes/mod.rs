@@ -52,11 +52,13 @@ pub fn router(state: AppState) -> Router {
         .route("/findings/{id}", get(findings::show))
         .route("/findings/{id}/status", post(findings::set_status))
         .route("/findings/{id}/assign", post(findings::assign))
+        .route("/findings/{id}/known-issue", post(findings::to_known_issue))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}/role", post(admin::set_role))
         .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/admin/users/{id}/reset-link", post(admin::reset_link))
+        .route("/admin/users/{id}/verify", post(admin::verify))
         .route("/admin/audit", get(admin::audit))
         .route("/programs", get(programmes::list))
         .route("/programs/{slug}", get(programmes::show))
@@ -96,6 +98,15 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{id}/files/{file}", get(reports::download))
         .route("/reports/{id}/disclosure", post(reports::disclosure))
         .route("/reports/{id}/assign", post(reports::assign))
+        .route("/reports/{id}/known-issue", post(reports::to_known_issue))
+        .route(
+            "/admin/programs/{slug}/known-issues",
+            post(programmes::add_known_issue),
+        )
+        .route(
+            "/admin/programs/{slug}/known-issues/{kid}/delete",
+            post(programmes::delete_known_issue),
+        )
         .route("/reports/{id}/tracker", post(reports::tracker))
         .route(
             "/reports/{id}/bounties/{bounty}/paid",

@@ -83,6 +83,8 @@ pub struct ProgrammePage {
     pub invite_link: Option<String>,
     pub invite_error: Option<String>,
     pub thanks: Vec<(String, i64)>,
+    /// (id, title, public): the team sees all, others the public ones.
+    pub known_issues: Vec<(i64, String, bool)>,
 }
 
 fn money(amount: i64, currency: &str) -> String {
@@ -158,8 +160,9 @@ async fn response_figures(
         })
         .collect();
     let note = format!(
-        "Medians over the last 90 days ({} reports); shown once at least {FIGURES_AFTER} reports have reached that step.",
-        reports.len()
+        "Medians over the last 90 days ({} report{}); shown once at least {FIGURES_AFTER} reports have reached that step.",
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" }
     );
     Ok((figures, note))
 }
@@ -240,7 +243,17 @@ pub(crate) async fn render_programme(
         .into_iter()
         .map(|t| (t.handle, t.valid_reports))
         .collect();
+    let staff = who.is_some_and(|w| w.role.is_staff());
+    let known_issues = state
+        .store
+        .known_issues(Some(p.id))
+        .await?
+        .into_iter()
+        .filter(|k| staff || k.public != 0)
+        .map(|k| (k.id, k.title, k.public != 0))
+        .collect();
     let page = ProgrammePage {
+        known_issues,
         chrome: ctx.chrome(state, "programmes"),
         in_scope: scope_rows(&p, true),
         out_of_scope: scope_rows(&p, false),
@@ -687,11 +700,11 @@ impl ProgrammeFormValues {
             } else {
                 self.visibility.clone()
             },
-            policy: self.policy.clone(),
+            policy: Some(self.policy.clone()),
             summary: Some(self.summary.clone()),
             rules: Some(self.rules.clone()),
             safe_harbour: Some(self.safe_harbour.clone()),
-            scope: parse_scope(&self.scope)?,
+            scope: Some(parse_scope(&self.scope)?),
             bounties: Some(bounties),
             budget,
             email: Some(self.email.clone()),
@@ -1341,4 +1354,108 @@ pub async fn csaf(
     let a = advisory_for(&state, &ctx, &slug, &id).await?;
     let name = rampart_advisory::csaf_filename(&a.id);
     Ok(json_download(rampart_advisory::to_csaf(&a), name))
+}
+
+// ------------------------------------------------------------ known issues
+
+#[derive(Deserialize)]
+pub struct KnownIssueForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub public: Option<String>,
+}
+
+pub async fn add_known_issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(slug): Path<String>,
+    axum::Form(f): axum::Form<KnownIssueForm>,
+) -> Result<Response, AppError> {
+    require_team(&who)?;
+    let p = state.store.programme_by_slug(&slug).await?;
+    match state
+        .programmes
+        .add_known_issue(
+            &rampart_store::NewKnownIssue {
+                programme_id: p.id,
+                title: f.title.trim().to_owned(),
+                description: f.description.trim().to_owned(),
+                public: f.public.is_some(),
+                ..Default::default()
+            },
+            state.now(),
+        )
+        .await
+    {
+        Ok(k) => {
+            audit(
+                &state,
+                &who,
+                "programme.known_issue",
+                ("programme", p.slug.clone()),
+                k.title.clone(),
+                ctx.ip,
+            )
+            .await?;
+            render_programme(
+                &state,
+                &ctx,
+                p,
+                Some("Known issue added.".into()),
+                None,
+                None,
+            )
+            .await
+        }
+        Err(rampart_programme::ServiceError::Invalid(e)) => {
+            render_programme(
+                &state,
+                &ctx,
+                p,
+                None,
+                None,
+                Some(format!("Known issue: the {} {}.", e.field, e.message)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete_known_issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path((slug, kid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    require_team(&who)?;
+    let p = state.store.programme_by_slug(&slug).await?;
+    let kid: i64 = kid.parse().map_err(|_| AppError::NotFound)?;
+    let k = state.store.known_issue(kid).await?;
+    if k.programme_id != p.id {
+        return Err(AppError::NotFound);
+    }
+    state.programmes.remove_known_issue(kid).await?;
+    audit(
+        &state,
+        &who,
+        "programme.known_issue_removed",
+        ("programme", p.slug.clone()),
+        k.title,
+        ctx.ip,
+    )
+    .await?;
+    render_programme(
+        &state,
+        &ctx,
+        p,
+        Some("Known issue removed.".into()),
+        None,
+        None,
+    )
+    .await
 }

@@ -117,12 +117,19 @@ fn form_page(
     errors: Vec<(String, String)>,
     staged: &[rampart_store::Attachment],
 ) -> Result<Response, AppError> {
-    let weaknesses = rampart_cwe::catalog()
+    // The Top 25, then the weaknesses bounty reports name most often that
+    // the Top 25 leaves out (IDOR, open redirect, SSRF's cousins, takeover…).
+    const COMMON: [u32; 16] = [
+        639, 601, 1021, 346, 384, 613, 640, 209, 200, 532, 312, 915, 350, 1336, 444, 942,
+    ];
+    let catalog = rampart_cwe::catalog();
+    let mut weaknesses: Vec<(u32, &'static str)> = catalog
         .search("", 25)
         .into_iter()
-        .chain(rampart_cwe::catalog().search("access control", 10))
+        .chain(COMMON.iter().filter_map(|id| catalog.get(*id)))
         .map(|w| (w.id, w.name))
         .collect();
+    weaknesses.dedup_by_key(|w| w.0);
     let page = ReportFormPage {
         chrome: ctx.chrome(state, "programmes"),
         slug: p.slug.clone(),
@@ -547,6 +554,14 @@ pub struct EventView {
     pub at_iso: String,
 }
 
+pub struct SuggestionView {
+    pub link: String,
+    pub label: String,
+    pub report_id: Option<i64>,
+    pub score: u32,
+    pub reasons: String,
+}
+
 pub struct ClockRow {
     pub label: &'static str,
     pub text: String,
@@ -602,6 +617,8 @@ pub struct ReportPage {
     pub tracker_url: String,
     pub templates: Vec<(i64, String)>,
     pub bounty_ids: Vec<(i64, bool)>,
+    /// Likely duplicates (the team only): (link, label, score %, reasons).
+    pub suggestions: Vec<SuggestionView>,
     pub received_via: String,
     pub created: String,
 }
@@ -800,6 +817,50 @@ pub(crate) async fn render_report(
     } else {
         (Vec::new(), Vec::new())
     };
+    let already_awarded = !state.store.report_bounties(r.id).await?.is_empty();
+    let mut suggestions = Vec::new();
+    if staff && r.state != ReportState::Duplicate {
+        // Suggestions never block the page: if the index fails, say nothing.
+        for c in state
+            .programmes
+            .duplicate_candidates(&r, 5)
+            .await
+            .unwrap_or_default()
+        {
+            let (link, label, report_id) = match c.kind {
+                rampart_dedup::DocKind::Report => match state.store.report(c.report_id).await {
+                    Ok(o) => (
+                        format!("/reports/{}", o.id),
+                        format!("#{} {}", o.id, o.title),
+                        Some(o.id),
+                    ),
+                    Err(_) => continue,
+                },
+                rampart_dedup::DocKind::KnownIssue => {
+                    match state.store.known_issue(c.report_id).await {
+                        Ok(k) => (
+                            format!("/programs/{}#known-issues", p.slug),
+                            format!("Known issue: {}", k.title),
+                            None,
+                        ),
+                        Err(_) => continue,
+                    }
+                }
+            };
+            suggestions.push(SuggestionView {
+                link,
+                label,
+                report_id,
+                score: (c.score * 100.0).round() as u32,
+                reasons: c
+                    .reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            });
+        }
+    }
     let bounty_ids = state
         .store
         .report_bounties(r.id)
@@ -843,7 +904,13 @@ pub(crate) async fn render_report(
         researcher_moves,
         clocks: clock_rows,
         bounties,
-        suggested_bounty: Service::suggested_bounty(&p, &r),
+        // Once something is awarded, a second award is a deliberate act:
+        // the form no longer offers the table's amount again.
+        suggested_bounty: if already_awarded {
+            0
+        } else {
+            Service::suggested_bounty(&p, &r)
+        },
         currency: p.currency.clone(),
         budget_left,
         duplicate_of: r.duplicate_of,
@@ -859,6 +926,7 @@ pub(crate) async fn render_report(
         tracker_url: r.tracker_url.clone().unwrap_or_default(),
         templates,
         bounty_ids,
+        suggestions,
         received_via: r.received_via.clone(),
         created: fmt_time(r.created_at),
     };
@@ -1144,6 +1212,56 @@ pub async fn assign(
         &who,
         r,
         Some("Assignment saved.".into()),
+        None,
+        String::new(),
+    )
+    .await
+}
+
+/// Registers the report as a known issue of its programme.
+pub async fn to_known_issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(who): Signed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if !who.role.is_staff() || !who.can(rampart_core::Action::WriteReports) {
+        return Err(AppError::NotFound);
+    }
+    let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
+    let k = state
+        .programmes
+        .add_known_issue(
+            &rampart_store::NewKnownIssue {
+                programme_id: r.programme_id,
+                title: r.title.clone(),
+                description: format!("{}\n\n{}", r.description, r.steps),
+                asset: r.asset.clone(),
+                cwe: r.cwe,
+                report_id: Some(r.id),
+                finding_id: None,
+                // The report's text may be sensitive: listed publicly only
+                // once the team edits it on the programme page.
+                public: false,
+            },
+            state.now(),
+        )
+        .await?;
+    audit(
+        &state,
+        &who,
+        "programme.known_issue",
+        ("report", r.id.to_string()),
+        k.id.to_string(),
+        ctx.ip,
+    )
+    .await?;
+    render_report(
+        &state,
+        &ctx,
+        &who,
+        r,
+        Some("Added to the programme's known issues (not listed publicly).".into()),
         None,
         String::new(),
     )

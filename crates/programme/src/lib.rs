@@ -587,6 +587,27 @@ impl Service {
             // Suggestions now lead to the original instead of this copy.
             self.index(report_doc(&updated)).await;
         }
+        // The report's finding follows it, so the findings list tells the
+        // same story as the programme.
+        if let Some(fid) = updated.finding_id {
+            use rampart_core::FindingStatus as F;
+            let status = match to {
+                ReportState::New | ReportState::NeedsMoreInfo => F::Open,
+                ReportState::Triaged => F::Triaged,
+                ReportState::Retesting => F::Resolved,
+                ReportState::Resolved => F::Verified,
+                ReportState::Duplicate => F::Duplicate,
+                ReportState::WontFix => F::RiskAccepted,
+                ReportState::Informative
+                | ReportState::NotApplicable
+                | ReportState::OutOfScope
+                | ReportState::NotReproducible
+                | ReportState::Spam => F::FalsePositive,
+            };
+            if let Err(e) = self.store.set_finding_status(fid, status, now).await {
+                tracing::warn!(report = updated.id, error = %e, "Could not update the report's finding");
+            }
+        }
         let (kind, message) = match to {
             ReportState::Retesting => (
                 NoticeKind::RetestRequested,

@@ -175,6 +175,14 @@ async fn bounties_follow_the_table_and_warn_before_the_budget_is_exceeded() {
             .await
             .unwrap();
         assert_eq!(Service::suggested_bounty(&p, &r), 1000);
+        // The report's finding follows the workflow.
+        let f = s.finding(r.finding_id.unwrap()).await.unwrap();
+        assert_eq!(
+            f.status,
+            rampart_core::FindingStatus::Triaged,
+            "{}",
+            s.label
+        );
         svc.award_bounty(&p, &r, team, "bounty", 1000, 0, false, T0)
             .await
             .unwrap();

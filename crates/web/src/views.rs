@@ -139,6 +139,8 @@ pub struct AccountPage {
     /// A token just created: shown once, never again.
     pub new_token: Option<String>,
     pub flash: Option<String>,
+    /// For researchers: the public handle and the thanks-page choice.
+    pub researcher: Option<(String, bool)>,
 }
 
 #[derive(Template)]

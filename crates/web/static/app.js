@@ -177,6 +177,49 @@
     }
   });
 
+  // ---------- Drafts of long forms ----------
+
+  // A form marked data-draft keeps what is typed in this browser's storage,
+  // so closing the tab or losing the connection does not lose a report.
+  // The draft is removed when the form is submitted (a failed submission
+  // comes back from the server with everything filled in anyway).
+  document.querySelectorAll('form[data-draft]').forEach(function (form) {
+    const key = 'rampart-draft:' + form.getAttribute('data-draft');
+    const fields = function () {
+      return Array.prototype.filter.call(form.elements, function (el) {
+        return el.name && el.name !== 'csrf' && el.type !== 'password' &&
+          el.type !== 'file' && el.type !== 'hidden' && el.type !== 'checkbox' &&
+          (el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.tagName === 'INPUT');
+      });
+    };
+    let saved = null;
+    try { saved = JSON.parse(window.localStorage.getItem(key) || 'null'); } catch (e) { saved = null; }
+    const empty = fields().every(function (el) { return !el.value || el.tagName === 'SELECT'; });
+    if (saved && empty) {
+      fields().forEach(function (el) {
+        if (typeof saved[el.name] === 'string') el.value = saved[el.name];
+      });
+      const status = document.createElement('p');
+      status.className = 'hint';
+      status.setAttribute('role', 'status');
+      status.textContent = 'Your unsent draft was restored.';
+      form.insertBefore(status, form.firstChild);
+    }
+    let timer = null;
+    form.addEventListener('input', function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        const draft = {};
+        fields().forEach(function (el) { draft[el.name] = el.value; });
+        try { window.localStorage.setItem(key, JSON.stringify(draft)); } catch (e) { /* storage full or off */ }
+      }, 400);
+    });
+    form.addEventListener('submit', function () {
+      window.clearTimeout(timer);
+      try { window.localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    });
+  });
+
   // ---------- Auto-submitting filters ----------
 
   document.addEventListener('change', function (event) {

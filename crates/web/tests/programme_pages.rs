@@ -591,3 +591,35 @@ async fn the_team_assigns_links_templates_and_exports_bounties() {
         );
     }
 }
+
+#[tokio::test]
+async fn researchers_choose_their_handle_and_whether_they_are_thanked() {
+    let app = App::new(testkit::sqlite().await).await;
+    let mut alice = sign_up(&app, "alice@r.test", "alice").await;
+    let page = app.get(&mut alice, "/account").await;
+    assert!(page.body.contains("Public profile"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let r = app
+        .post_form(
+            &mut alice,
+            "/account/profile",
+            &[("csrf", &csrf), ("handle", "ada_l")],
+        )
+        .await;
+    assert_eq!(r.location(), "/account?done=profile");
+    let id = app.store.user_by_email("alice@r.test").await.unwrap().id;
+    let p = app.store.researcher_profile(id).await.unwrap();
+    assert_eq!(p.handle.as_deref(), Some("ada_l"));
+    assert!(!p.show_in_thanks, "unticked means not named");
+    // A handle already taken is refused.
+    let mut bob = sign_up(&app, "bob@r.test", "bobby").await;
+    let csrf = csrf_of(&app.get(&mut bob, "/account").await.body);
+    let r = app
+        .post_form(
+            &mut bob,
+            "/account/profile",
+            &[("csrf", &csrf), ("handle", "ADA_L")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}

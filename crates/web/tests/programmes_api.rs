@@ -336,8 +336,8 @@ async fn a_report_from_submission_to_bounty_through_the_api() {
             "the write-up is the team's"
         );
         let without = post(&app, &path("/disclosure"), &c.triager, json!({})).await;
-        assert_eq!(without.status, StatusCode::BAD_REQUEST);
-        assert_eq!(without.json()["field"], "summary");
+        assert_eq!(without.status, StatusCode::CONFLICT);
+        assert!(without.body.contains("write-up (summary)"), "{}", without.body);
         let ask = post(
             &app,
             &path("/disclosure"),

@@ -28,6 +28,7 @@ fn flash_for(done: Option<&str>) -> Option<String> {
             "token-revoked" => "The token is revoked.",
             "session-ended" => "That session is signed out.",
             "welcome" => "Welcome. Set up two-factor authentication to protect this account.",
+            "profile" => "Your public profile is saved.",
             _ => return None,
         }
         .to_owned(),
@@ -91,7 +92,14 @@ async fn render_account(
             checked: draft.scopes.iter().any(|c| c == s.as_str()),
         })
         .collect();
+    let researcher = if user.role == rampart_core::Role::Researcher {
+        let p = state.store.researcher_profile(uid).await?;
+        Some((p.handle.unwrap_or_default(), p.show_in_thanks))
+    } else {
+        None
+    };
     let page = AccountPage {
+        researcher,
         chrome: ctx.chrome(state, "account"),
         email: user.email,
         role: user.role.to_string(),
@@ -389,4 +397,57 @@ pub async fn session_revoke(
     )
     .await?;
     Ok(Redirect::to("/account?done=session-ended").into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    handle: String,
+    #[serde(default)]
+    thanks: Option<String>,
+}
+
+/// A researcher's public handle and whether programmes may thank them by name.
+pub async fn profile(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(me): Signed,
+    axum::Form(f): axum::Form<ProfileForm>,
+) -> Result<Response, AppError> {
+    let uid = require_session(&me)?;
+    if me.role != rampart_core::Role::Researcher {
+        return Err(AppError::NotFound);
+    }
+    let handle = f.handle.trim();
+    let valid = (3..=32).contains(&handle.len())
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(AppError::bad_request(
+            Some("handle"),
+            "use 3 to 32 letters, digits, - or _",
+        ));
+    }
+    match state
+        .store
+        .set_researcher_profile(uid, handle, f.thanks.is_some(), state.now())
+        .await
+    {
+        Ok(()) => {}
+        Err(rampart_store::StoreError::Conflict(m)) => {
+            return Err(AppError::Conflict(format!("{m}.")));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    audit(
+        &state,
+        &me,
+        "user.profile",
+        ("user", uid.to_string()),
+        String::new(),
+        ctx.ip,
+    )
+    .await?;
+    Ok(Redirect::to("/account?done=profile").into_response())
 }

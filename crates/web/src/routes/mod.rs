@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account", get(account::show))
         .route("/account/2fa", get(account::totp_form))
+        .route("/account/profile", post(account::profile))
         .route("/account/2fa/start", post(account::totp_start))
         .route("/account/2fa/confirm", post(account::totp_confirm))
         .route("/account/2fa/disable", post(account::totp_disable))

@@ -23,6 +23,31 @@ pub struct Settings {
     pub http: HttpSettings,
     pub sessions: SessionSettings,
     pub rate_limits: RateLimitSettings,
+    pub security_txt: SecurityTxtSettings,
+}
+
+/// What `/.well-known/security.txt` says beyond what the programmes give.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityTxtSettings {
+    pub preferred_languages: Vec<String>,
+    /// An https URL of security job offers.
+    pub hiring: String,
+    /// An https URL (or openpgp4fpr:/dns:) of the OpenPGP key researchers encrypt to.
+    pub encryption: String,
+    /// How far ahead the Expires field lies; the file is generated on each request.
+    pub expires_days: u32,
+}
+
+impl Default for SecurityTxtSettings {
+    fn default() -> Self {
+        SecurityTxtSettings {
+            preferred_languages: vec!["en".into()],
+            hiring: String::new(),
+            encryption: String::new(),
+            expires_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -71,6 +96,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             sessions: SessionSettings::default(),
             rate_limits: RateLimitSettings::default(),
+            security_txt: SecurityTxtSettings::default(),
         }
     }
 }
@@ -118,6 +144,7 @@ const SETTING_KEYS: &[&str] = &[
     "http",
     "sessions",
     "rate_limits",
+    "security_txt",
 ];
 
 impl Settings {
@@ -223,6 +250,14 @@ impl Settings {
             reports_per_hour: self.rate_limits.reports_per_hour,
             signups_per_hour: self.rate_limits.signups_per_hour,
             attachment_dir: self.data_dir.join("attachments"),
+            security_txt: rampart_web::SecurityTxtConfig {
+                preferred_languages: self.security_txt.preferred_languages.clone(),
+                hiring: (!self.security_txt.hiring.is_empty())
+                    .then(|| self.security_txt.hiring.clone()),
+                encryption: (!self.security_txt.encryption.is_empty())
+                    .then(|| self.security_txt.encryption.clone()),
+                expires_days: self.security_txt.expires_days.clamp(1, 364),
+            },
             max_attachment_bytes: self.http.max_attachment_bytes,
             site_name: self.site_name.clone(),
         })
@@ -281,6 +316,19 @@ anonymous_per_minute = 300
 # Reports one researcher may submit per hour, and accounts one address may sign up per hour.
 reports_per_hour = 20
 signups_per_hour = 10
+
+[security_txt]
+# /.well-known/security.txt (RFC 9116) lists every public programme's report page and
+# security@ address. These add the rest. Its URIs must be https: set public_url to an
+# https address.
+preferred_languages = ["en"]
+# hiring = "https://example.com/jobs/security"
+hiring = ""
+# encryption = "https://example.com/pgp-key.txt"
+encryption = ""
+# Expires lies this many days ahead (the file is regenerated on every request; the RFC
+# recommends less than a year).
+expires_days = 30
 "#;
 
 #[cfg(test)]

@@ -41,8 +41,30 @@ pub struct WebConfig {
     pub attachment_dir: std::path::PathBuf,
     /// Largest attachment, in bytes.
     pub max_attachment_bytes: usize,
+    /// What security.txt says beyond the programmes' contacts.
+    pub security_txt: SecurityTxtConfig,
     /// Name shown in the page header and in authenticator apps.
     pub site_name: String,
+}
+
+/// The security.txt fields that come from configuration.
+#[derive(Debug, Clone)]
+pub struct SecurityTxtConfig {
+    pub preferred_languages: Vec<String>,
+    pub hiring: Option<String>,
+    pub encryption: Option<String>,
+    pub expires_days: u32,
+}
+
+impl Default for SecurityTxtConfig {
+    fn default() -> Self {
+        SecurityTxtConfig {
+            preferred_languages: vec!["en".into()],
+            hiring: None,
+            encryption: None,
+            expires_days: 30,
+        }
+    }
 }
 
 impl Default for WebConfig {
@@ -62,6 +84,7 @@ impl Default for WebConfig {
             signups_per_hour: 10,
             attachment_dir: "./rampart-data/attachments".into(),
             max_attachment_bytes: 20 * 1024 * 1024,
+            security_txt: SecurityTxtConfig::default(),
             site_name: "Rampart".into(),
         }
     }

@@ -33,7 +33,7 @@ mod routes;
 mod views;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::WebConfig;
+pub use config::{SecurityTxtConfig, WebConfig};
 pub use error::AppError;
 pub use principal::{Principal, Via};
 

@@ -69,6 +69,12 @@ async fn security_txt_follows_rfc_9116() {
     // RFC 9116 requires https URIs, so Rampart must be reached over https.
     let config = rampart_web::WebConfig {
         public_url: "https://security.acme.test".into(),
+        security_txt: rampart_web::SecurityTxtConfig {
+            preferred_languages: vec!["en".into(), "de".into()],
+            hiring: Some("https://acme.test/jobs".into()),
+            encryption: Some("https://security.acme.test/pgp-key.txt".into()),
+            expires_days: 60,
+        },
         ..Default::default()
     };
     let app = App::with_config(testkit::sqlite().await, config).await;
@@ -102,6 +108,12 @@ async fn security_txt_follows_rfc_9116() {
             .contains("Policy: https://security.acme.test/programs/acme\n")
     );
     assert_eq!(r.body.matches("Expires:").count(), 1);
+    assert!(r.body.contains("Preferred-Languages: en, de\n"));
+    assert!(r.body.contains("Hiring: https://acme.test/jobs\n"));
+    assert!(
+        r.body
+            .contains("Encryption: https://security.acme.test/pgp-key.txt\n")
+    );
     let legacy = app.get(&mut anon, "/security.txt").await;
     assert_eq!(legacy.status, StatusCode::PERMANENT_REDIRECT);
 }

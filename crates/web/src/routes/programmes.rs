@@ -309,17 +309,19 @@ pub async fn security_txt(State(state): State<AppState>) -> Result<Response, App
         // Still a valid file: people can reach the sign-in page's owner.
         contacts.push(format!("{base}/programs"));
     }
+    let conf = &state.config.security_txt;
     let file = SecurityTxt {
         contacts,
         // Regenerated on every request, so it never lapses while Rampart
-        // runs; 30 days keeps a cached copy from living on after a change.
-        expires: state.now() + 30 * 86_400_000,
-        encryption: Vec::new(),
+        // runs; a short horizon keeps a cached copy from living on after a
+        // change.
+        expires: state.now() + i64::from(conf.expires_days) * 86_400_000,
+        encryption: conf.encryption.iter().cloned().collect(),
         acknowledgments,
-        preferred_languages: vec!["en".into()],
+        preferred_languages: conf.preferred_languages.clone(),
         canonical: vec![format!("{base}/.well-known/security.txt")],
         policy,
-        hiring: Vec::new(),
+        hiring: conf.hiring.iter().cloned().collect(),
     };
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -337,7 +337,11 @@ async fn a_report_from_submission_to_bounty_through_the_api() {
         );
         let without = post(&app, &path("/disclosure"), &c.triager, json!({})).await;
         assert_eq!(without.status, StatusCode::CONFLICT);
-        assert!(without.body.contains("write-up (summary)"), "{}", without.body);
+        assert!(
+            without.body.contains("write-up (summary)"),
+            "{}",
+            without.body
+        );
         let ask = post(
             &app,
             &path("/disclosure"),

@@ -299,6 +299,23 @@ impl Service {
         }
     }
 
+    async fn tell_own_researcher(
+        &self,
+        report: &Report,
+        kind: NoticeKind,
+        message: &str,
+        at: UnixMillis,
+    ) {
+        self.tell(Notice {
+            user_id: report.researcher_id,
+            report_id: Some(report.id),
+            kind,
+            message: message.to_owned(),
+            at,
+        })
+        .await;
+    }
+
     /// Tells the researcher and everyone following the report.
     async fn tell_researchers(
         &self,
@@ -368,8 +385,16 @@ impl Service {
                 now + INVITATION_VALID_MS,
             )
             .await?;
-        // Someone who already has an account hears about it in the app too.
-        if let Ok(user) = self.store.user_by_email(email).await {
+        // Someone who already has an account hears about it in the app too,
+        // if the address is proven theirs: otherwise whoever registered the
+        // address first would learn the private programme's name.
+        if let Ok(user) = self.store.user_by_email(email).await
+            && self
+                .store
+                .researcher_profile(user.id)
+                .await
+                .is_ok_and(|p| p.email_verified)
+        {
             self.tell(Notice {
                 user_id: user.id,
                 report_id: None,
@@ -685,22 +710,27 @@ impl Service {
                 report.state.label()
             )));
         }
-        if let Some(budget) = programme.budget {
-            let spent = self.store.programme_bounty_total(programme.id).await?;
-            let would_be = spent + amount + bonus;
-            if would_be > budget && !over_budget_confirmed {
+        // Going past the budget is an admin's decision.
+        let budget = programme
+            .budget
+            .filter(|_| !(over_budget_confirmed && actor.role == Role::Admin));
+        let bounty = match self
+            .store
+            .award_bounty_within(report.id, kind, amount, bonus, actor.user_id, budget, now)
+            .await?
+        {
+            Ok(b) => b,
+            Err(over) => {
                 return Err(ServiceError::OverBudget {
                     award: amount + bonus,
-                    would_be,
-                    budget,
+                    would_be: over.would_be,
+                    budget: over.budget,
                 });
             }
-        }
-        let bounty = self
-            .store
-            .award_bounty(report.id, kind, amount, bonus, actor.user_id, now)
-            .await?;
-        self.tell_researchers(
+        };
+        // Only the report's own researcher hears of its award: followers
+        // (duplicates' reporters) have no business knowing the amount.
+        self.tell_own_researcher(
             report,
             NoticeKind::BountyAwarded,
             &format!(
@@ -724,6 +754,7 @@ impl Service {
         report: &Report,
         actor: Actor,
         summary: Option<&str>,
+        title: Option<&str>,
         now: UnixMillis,
     ) -> Result<bool, ServiceError> {
         use ReportState as S;
@@ -746,7 +777,13 @@ impl Service {
         {
             return Err(FieldError::new("summary", "is too long or contains NUL").into());
         }
-        if summary.is_some() && !staff {
+        let title = title.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(t) = title
+            && (t.contains('\0') || t.chars().count() > input::MAX_TITLE)
+        {
+            return Err(FieldError::new("title", "is too long or contains NUL").into());
+        }
+        if (summary.is_some() || title.is_some()) && !staff {
             return Err(ServiceError::Refused(
                 "the team writes the public write-up; add your notes as a comment".into(),
             ));
@@ -768,7 +805,7 @@ impl Service {
                 ));
             }
             self.store
-                .disclose_report(report.id, actor.user_id, summary, now)
+                .disclose_report(report.id, actor.user_id, summary, title, now)
                 .await?;
             let msg = format!("Report #{} is now publicly disclosed", report.id);
             self.tell_researchers(report, NoticeKind::StateChanged, &msg, now)
@@ -783,7 +820,7 @@ impl Service {
             ));
         }
         self.store
-            .request_disclosure(report.id, actor.user_id, staff, summary, now)
+            .request_disclosure(report.id, actor.user_id, staff, summary, title, now)
             .await?;
         if staff {
             self.tell_researchers(

@@ -203,6 +203,21 @@ async fn bounties_follow_the_table_and_warn_before_the_budget_is_exceeded() {
             "{}: {over}",
             s.label
         );
+        // Going past the budget is an admin's call, not a triager's.
+        let triager = s
+            .create_user("tri@acme.test", Role::Triager, None, T0)
+            .await
+            .unwrap();
+        let tri = Actor {
+            user_id: triager.id,
+            role: Role::Triager,
+        };
+        assert!(matches!(
+            svc.award_bounty(&p, &r, tri, "bounty", 300, 0, true, T0)
+                .await
+                .unwrap_err(),
+            ServiceError::OverBudget { .. }
+        ));
         svc.award_bounty(&p, &r, team, "bounty", 300, 0, true, T0)
             .await
             .unwrap();

@@ -167,6 +167,37 @@ impl Store {
         Ok(rows)
     }
 
+    /// How many new reports mail from `sender` made since `since` (the
+    /// per-sender rate limit of mail intake).
+    pub async fn mail_reports_from_since(&self, sender: &str, since: UnixMillis) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM mail_intake WHERE sender = $1 AND outcome = 'new_report' \
+             AND received_at >= $2",
+        )
+        .bind(sender.to_owned())
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    /// An internal note by Rampart itself (no author) in a report's thread:
+    /// how a mail arrived and what its sender checks said, for the team
+    /// only. It starts no clock and changes no state.
+    pub async fn add_mail_note(&self, report_id: i64, body: &str, now: UnixMillis) -> Result<i64> {
+        let _g = self.write_guard().await;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO report_events (report_id, author_id, kind, body, internal, detail, created_at) \
+             VALUES ($1, NULL, 'note', $2, 1, 'mail intake', $3) RETURNING id",
+        )
+        .bind(report_id)
+        .bind(body.to_owned())
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
     /// Remembers a Message-ID Rampart sent about a report (idempotent).
     pub async fn record_sent_message(
         &self,

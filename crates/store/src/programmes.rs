@@ -597,18 +597,20 @@ impl Store {
         let Some(inv) = row.map(Invitation::from) else {
             return Ok(Err(InvitationProblem::Unknown));
         };
+        // Someone else's link is as unknown as a wrong one, whatever its state.
+        if inv.email != user_email.trim().to_lowercase() {
+            return Ok(Err(InvitationProblem::OtherAddress));
+        }
         if inv.answered_at.is_some() {
             return Ok(Err(InvitationProblem::AlreadyAnswered));
         }
         if inv.expires_at <= now {
             return Ok(Err(InvitationProblem::Expired));
         }
-        if inv.email != user_email.trim().to_lowercase() {
-            return Ok(Err(InvitationProblem::OtherAddress));
-        }
         let answer = if accept { "accepted" } else { "declined" };
-        sqlx::query(
-            "UPDATE invitations SET answered_at = $1, answer = $2, user_id = $3 WHERE id = $4",
+        let r = sqlx::query(
+            "UPDATE invitations SET answered_at = $1, answer = $2, user_id = $3 \
+             WHERE id = $4 AND answered_at IS NULL",
         )
         .bind(now)
         .bind(answer)
@@ -616,6 +618,11 @@ impl Store {
         .bind(inv.id)
         .execute(&mut *tx)
         .await?;
+        // Answered meanwhile by another request (PostgreSQL writers run
+        // concurrently): both answers may not stand.
+        if r.rows_affected() == 0 {
+            return Ok(Err(InvitationProblem::AlreadyAnswered));
+        }
         if accept {
             sqlx::query(
                 "INSERT INTO programme_members (programme_id, user_id, joined_at) VALUES ($1, $2, $3) \
@@ -701,6 +708,16 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Whether a public handle is taken (ignoring case).
+    pub async fn handle_taken(&self, handle: &str) -> Result<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM users WHERE LOWER(handle) = LOWER($1)")
+                .bind(handle.trim().to_owned())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
     }
 
     pub async fn researcher_profile(&self, user_id: i64) -> Result<ResearcherProfile> {

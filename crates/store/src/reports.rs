@@ -9,6 +9,14 @@
 use crate::{Result, Store, StoreError};
 use rampart_core::{Mover, ReportState, Role, Severity, TransitionError, UnixMillis};
 
+/// An award refused because it would exceed the programme's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetExceeded {
+    /// Spending with this award.
+    pub would_be: i64,
+    pub budget: i64,
+}
+
 /// A stored report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -612,6 +620,17 @@ impl Store {
                     "duplicate_of: no such report in this programme".into(),
                 ));
             }
+            // Duplicates point at an original, never at another duplicate:
+            // chains (and A↔B loops) would let followers read each other.
+            if let Some(root) = orig
+                .duplicate_of
+                .filter(|_| orig.state == ReportState::Duplicate)
+            {
+                return Err(StateChangeError::Refused(format!(
+                    "#{} is itself a duplicate of #{root}: mark this one a duplicate of #{root}",
+                    orig.id
+                )));
+            }
             // The duplicate's reporter follows the original, read-only.
             sqlx::query(
                 "INSERT INTO report_participants (report_id, user_id, added_at) VALUES ($1, $2, $3) \
@@ -793,6 +812,51 @@ impl Store {
     }
 
     /// Awards a bounty (or a retest fee) and records it in the thread.
+    /// With `budget` given, the award is refused (nothing stored) when it
+    /// would take the programme's spending past it; the check and the
+    /// insert are one transaction, with the programme row locked on
+    /// PostgreSQL, so two awards at once cannot both slip under the budget.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn award_bounty_within(
+        &self,
+        report_id: i64,
+        kind: &str,
+        amount: i64,
+        bonus: i64,
+        awarded_by: i64,
+        budget: Option<i64>,
+        now: UnixMillis,
+    ) -> Result<std::result::Result<Bounty, BudgetExceeded>> {
+        let _g = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let report = report_in(&mut tx, report_id).await?;
+        if let Some(budget) = budget {
+            if self.backend() == crate::Backend::Postgres {
+                sqlx::query("SELECT id FROM programmes WHERE id = $1 FOR UPDATE")
+                    .bind(report.programme_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let (spent,): (Option<i64>,) = sqlx::query_as(
+                "SELECT CAST(SUM(b.amount + b.bonus) AS BIGINT) FROM bounties b \
+                 JOIN reports r ON r.id = b.report_id WHERE r.programme_id = $1",
+            )
+            .bind(report.programme_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let would_be = spent.unwrap_or(0) + amount + bonus;
+            if would_be > budget {
+                return Ok(Err(BudgetExceeded { would_be, budget }));
+            }
+        }
+        let bounty = self
+            .insert_bounty(&mut tx, report_id, kind, amount, bonus, awarded_by, now)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(bounty))
+    }
+
+    /// Awards a bounty (or a retest fee) and records it in the thread.
     pub async fn award_bounty(
         &self,
         report_id: i64,
@@ -802,9 +866,26 @@ impl Store {
         awarded_by: i64,
         now: UnixMillis,
     ) -> Result<Bounty> {
-        let _g = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        report_in(&mut tx, report_id).await?;
+        match self
+            .award_bounty_within(report_id, kind, amount, bonus, awarded_by, None, now)
+            .await?
+        {
+            Ok(b) => Ok(b),
+            Err(_) => Err(StoreError::Conflict("over budget".into())),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_bounty(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        report_id: i64,
+        kind: &str,
+        amount: i64,
+        bonus: i64,
+        awarded_by: i64,
+        now: UnixMillis,
+    ) -> Result<Bounty> {
         let row: BountyRow = sqlx::query_as(
             "INSERT INTO bounties (report_id, kind, amount, bonus, status, awarded_by, created_at) \
              VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id, report_id, kind, amount, \
@@ -816,12 +897,12 @@ impl Store {
         .bind(bonus)
         .bind(awarded_by)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         sqlx::query("UPDATE reports SET bounty_at = COALESCE(bounty_at, $1) WHERE id = $2")
             .bind(now)
             .bind(report_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let what = if kind == "retest" {
             "retest bounty"
@@ -834,7 +915,7 @@ impl Store {
             format!("{what} of {amount} awarded")
         };
         insert_event(
-            &mut tx,
+            tx,
             report_id,
             &NewEvent {
                 author_id: Some(awarded_by),
@@ -845,7 +926,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(row.into())
     }
 
@@ -894,7 +974,8 @@ impl Store {
     ) -> Result<()> {
         let _g = self.write_guard().await;
         let r = sqlx::query(
-            "UPDATE bounties SET status = 'paid', paid_at = $1, reference = $2 WHERE id = $3",
+            "UPDATE bounties SET status = 'paid', paid_at = $1, reference = $2 \
+             WHERE id = $3 AND status = 'pending'",
         )
         .bind(now)
         .bind(reference.to_owned())
@@ -1038,13 +1119,36 @@ async fn apply_state(
         0
     };
     let staff_move = mover == Mover::Team;
-    sqlx::query(
+    // A report that stops being a duplicate stops its reporter following
+    // the original: following was only ever granted by the duplicate mark.
+    if report.state == ReportState::Duplicate
+        && to != ReportState::Duplicate
+        && let Some(original) = report.duplicate_of
+    {
+        let still_other: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM reports WHERE duplicate_of = $1 AND researcher_id = $2 \
+             AND state = 'duplicate' AND id <> $3 LIMIT 1",
+        )
+        .bind(original)
+        .bind(report.researcher_id)
+        .bind(report.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if still_other.is_none() {
+            sqlx::query("DELETE FROM report_participants WHERE report_id = $1 AND user_id = $2")
+                .bind(original)
+                .bind(report.researcher_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    let changed = sqlx::query(
         "UPDATE reports SET state = $1, state_since = $2, paused_ms = paused_ms + $3, \
          duplicate_of = $4, \
          triaged_at = CASE WHEN $1 = 'triaged' AND triaged_at IS NULL THEN $2 ELSE triaged_at END, \
          resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 IN ('new', 'triaged') THEN NULL ELSE resolved_at END, \
          first_response_at = CASE WHEN $5 = 1 AND first_response_at IS NULL THEN $2 ELSE first_response_at END, \
-         updated_at = $2 WHERE id = $6",
+         updated_at = $2 WHERE id = $6 AND state = $7",
     )
     .bind(to.as_str())
     .bind(now)
@@ -1056,8 +1160,16 @@ async fn apply_state(
     })
     .bind(i64::from(staff_move))
     .bind(report.id)
+    .bind(report.state.as_str())
     .execute(&mut **tx)
     .await?;
+    if changed.rows_affected() == 0 {
+        // Someone else moved the report since it was read (PostgreSQL runs
+        // writers concurrently): refuse rather than act on a stale state.
+        return Err(StoreError::Conflict(
+            "the report changed meanwhile; reload it and try again".into(),
+        ));
+    }
     let detail = match (to, duplicate_of) {
         (ReportState::Duplicate, Some(o)) => format!("duplicate of #{o}"),
         _ => String::new(),
@@ -1148,6 +1260,47 @@ impl Store {
             out.extend(row);
         }
         Ok(out)
+    }
+
+    /// Forgets staged files older than `before` (forms abandoned after a
+    /// failed submission) and returns the digests no longer used by any
+    /// file, whose bytes can be deleted.
+    pub async fn purge_staged_attachments(&self, before: UnixMillis) -> Result<Vec<String>> {
+        let _g = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let old: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT sha256 FROM attachments WHERE report_id IS NULL AND created_at < $1",
+        )
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM attachments WHERE report_id IS NULL AND created_at < $1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        let mut unused = Vec::new();
+        for (sha,) in old {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM attachments WHERE sha256 = $1")
+                .bind(sha.clone())
+                .fetch_one(&mut *tx)
+                .await?;
+            if n == 0 {
+                unused.push(sha);
+            }
+        }
+        tx.commit().await?;
+        Ok(unused)
+    }
+
+    /// Staged files of one uploader, for the per-person quota.
+    pub async fn count_staged_attachments(&self, uploader_id: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM attachments WHERE uploader_id = $1 AND report_id IS NULL",
+        )
+        .bind(uploader_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
     }
 
     /// Moves staged files of `uploader_id` into a report (and thread entry).
@@ -1249,6 +1402,7 @@ impl Store {
         author_id: i64,
         by_team: bool,
         summary: Option<&str>,
+        title: Option<&str>,
         now: UnixMillis,
     ) -> Result<()> {
         let _g = self.write_guard().await;
@@ -1259,12 +1413,14 @@ impl Store {
             "requested_by_researcher"
         };
         let r = sqlx::query(
-            "UPDATE reports SET disclosure = $1, disclosed_summary = COALESCE($2, disclosed_summary) \
+            "UPDATE reports SET disclosure = $1, disclosed_summary = COALESCE($2, disclosed_summary), \
+             disclosed_title = COALESCE($4, disclosed_title) \
              WHERE id = $3 AND disclosure <> 'disclosed'",
         )
         .bind(state)
         .bind(summary.map(str::to_owned))
         .bind(report_id)
+        .bind(title.map(str::to_owned))
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
@@ -1297,17 +1453,20 @@ impl Store {
         report_id: i64,
         author_id: i64,
         summary: Option<&str>,
+        title: Option<&str>,
         now: UnixMillis,
     ) -> Result<()> {
         let _g = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let r = sqlx::query(
             "UPDATE reports SET disclosure = 'disclosed', disclosed_at = $1, \
-             disclosed_summary = COALESCE($2, disclosed_summary) WHERE id = $3",
+             disclosed_summary = COALESCE($2, disclosed_summary), \
+             disclosed_title = COALESCE($4, disclosed_title) WHERE id = $3",
         )
         .bind(now)
         .bind(summary.map(str::to_owned))
         .bind(report_id)
+        .bind(title.map(str::to_owned))
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
@@ -1356,12 +1515,14 @@ impl Store {
             Option<i64>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT r.id, r.title, r.disclosed_summary, COALESCE(r.final_severity, r.researcher_severity), \
+            "SELECT r.id, COALESCE(r.disclosed_title, r.title), r.disclosed_summary, COALESCE(r.final_severity, r.researcher_severity), \
              COALESCE(r.final_cvss_vector, r.cvss_vector), r.asset, r.cwe, u.handle, \
              CASE WHEN u.show_in_thanks = 1 THEN 'yes' ELSE NULL END, r.created_at, \
              r.disclosed_at, r.resolved_at \
              FROM reports r JOIN users u ON u.id = r.researcher_id \
-             WHERE r.programme_id = $1 AND r.disclosure = 'disclosed' ORDER BY r.disclosed_at DESC",
+             WHERE r.programme_id = $1 AND r.disclosure = 'disclosed' \
+             AND r.state NOT IN ('new', 'needs_more_info', 'triaged', 'retesting') \
+             ORDER BY r.disclosed_at DESC",
         )
         .bind(programme_id)
         .fetch_all(&self.pool)

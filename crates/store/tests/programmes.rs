@@ -423,6 +423,60 @@ async fn researchers_see_only_their_own_reports_and_followed_originals() {
             s.report(dup.id).await.unwrap().duplicate_of,
             Some(original.id)
         );
+        // No chains: the original may not be marked a duplicate of its duplicate.
+        let chain = s
+            .change_report_state(
+                original.id,
+                &StateChange {
+                    to: ReportState::Duplicate,
+                    mover: Mover::Team,
+                    author_id: Some(admin),
+                    reason: "",
+                    duplicate_of: Some(dup.id),
+                },
+                T0 + 3 * HOUR,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            chain.to_string().contains("is itself a duplicate"),
+            "{chain}"
+        );
+        // Reopening the duplicate ends Bob's access to the original.
+        s.change_report_state(
+            dup.id,
+            &StateChange {
+                to: ReportState::Triaged,
+                mover: Mover::Team,
+                author_id: Some(admin),
+                reason: "Not the same bug after all",
+                duplicate_of: None,
+            },
+            T0 + 4 * HOUR,
+        )
+        .await
+        .unwrap();
+        assert!(
+            !s.can_see_report(&original, bob, Role::Researcher)
+                .await
+                .unwrap(),
+            "{}",
+            s.label
+        );
+        // Mark it again for the checks below.
+        s.change_report_state(
+            dup.id,
+            &StateChange {
+                to: ReportState::Duplicate,
+                mover: Mover::Team,
+                author_id: Some(admin),
+                reason: "It is the same bug",
+                duplicate_of: Some(original.id),
+            },
+            T0 + 5 * HOUR,
+        )
+        .await
+        .unwrap();
 
         // Notifications are per person.
         s.notify(

@@ -126,8 +126,11 @@ impl FileStore {
             .await
             .map_err(|e| AppError::Internal(format!("attachment directory {dir:?}: {e}")))?;
         // Write aside, then rename: a crash never leaves half a file under
-        // the final name.
-        let tmp = path.with_extension("part");
+        // the final name, and two uploads of the same bytes at once each
+        // write their own temporary file.
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|e| AppError::Internal(e.to_string()))?;
+        let tmp = path.with_extension(format!("{}.part", hex::encode(nonce)));
         tokio::fs::write(&tmp, bytes)
             .await
             .map_err(|e| AppError::Internal(format!("writing {tmp:?}: {e}")))?;
@@ -135,6 +138,16 @@ impl FileStore {
             .await
             .map_err(|e| AppError::Internal(format!("renaming {tmp:?}: {e}")))?;
         Ok(sha)
+    }
+
+    /// Deletes a file's bytes (once no record refers to them).
+    pub async fn remove(&self, sha256: &str) {
+        if let Some(path) = self.path_for(sha256)
+            && let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "Could not delete an unused attachment");
+        }
     }
 
     pub async fn get(&self, sha256: &str) -> Result<Vec<u8>, AppError> {

@@ -19,6 +19,21 @@ impl FromRequestParts<AppState> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Response> {
         if let Some(p) = parts.extensions.get::<Principal>() {
+            // Pages that change things are for people in browsers. A bearer
+            // token may read pages (monitoring, benchmarks) but never post
+            // to them: its scopes are enforced by the API, not by the
+            // forms, and a page post with a token skips the CSRF check.
+            let reads = matches!(
+                parts.method,
+                axum::http::Method::GET | axum::http::Method::HEAD
+            );
+            if !reads && matches!(p.via, crate::principal::Via::Token { .. }) {
+                return Err(AppError::Forbidden(
+                    "Forms need a signed-in browser session; with a token, use the API under /api/v1."
+                        .into(),
+                )
+                .into_response());
+            }
             return Ok(Signed(p.clone()));
         }
         let next = parts

@@ -107,6 +107,19 @@ impl AppState {
         self
     }
 
+    /// Forgets files uploaded with forms that were never completed (after a
+    /// day) and deletes their bytes; run by the server's housekeeping.
+    pub async fn purge_staged_files(&self) -> Result<usize, AppError> {
+        let unused = self
+            .store
+            .purge_staged_attachments(self.now() - 86_400_000)
+            .await?;
+        for sha in &unused {
+            self.files.remove(sha).await;
+        }
+        Ok(unused.len())
+    }
+
     pub(crate) fn now(&self) -> i64 {
         self.clock.now_ms()
     }

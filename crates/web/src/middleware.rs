@@ -337,7 +337,21 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         // Forms with files: the token is a field like any other. The body
         // is read once here (up to the upload limit) and handed on whole.
         let (parts, body) = req.into_parts();
-        let limit = state.config.max_upload_bytes;
+        // Only the forms that take files may send large bodies; anywhere
+        // else a multipart body gets the ordinary limit before the token
+        // is even looked at.
+        let takes_files = {
+            let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+            matches!(
+                segs.as_slice(),
+                ["programs", _, "report"] | ["reports", _, "comment"]
+            )
+        };
+        let limit = if takes_files {
+            state.config.max_upload_bytes
+        } else {
+            state.config.max_body_bytes
+        };
         let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             return error_response(&path, AppError::PayloadTooLarge { limit });
         };

@@ -108,6 +108,12 @@ fn actor(who: &Principal) -> Result<Actor, AppError> {
     }
 }
 
+/// Admins and triagers: the security team proper. Engineers are staff but
+/// see only their assignments, never budgets or other reports.
+pub(crate) fn is_team(who: &Principal) -> bool {
+    matches!(who.role, Role::Admin | Role::Triager)
+}
+
 fn require(who: &Principal, action: Action) -> Result<(), ApiError> {
     if who.can(action) {
         Ok(())
@@ -261,14 +267,14 @@ pub async fn list_programs(
     uri: Uri,
 ) -> Result<Json<Vec<ProgramOut>>, ApiError> {
     known_query(&uri, &[])?;
-    let staff = who.role.is_staff();
+    let team = is_team(&who);
     let list = state
         .store
         .programmes_visible_to(Some(viewer(&who)))
         .await?;
     let mut out = Vec::with_capacity(list.len());
     for p in list {
-        out.push(program_out(&state, p, staff).await?);
+        out.push(program_out(&state, p, team).await?);
     }
     Ok(Json(out))
 }
@@ -329,7 +335,7 @@ pub async fn get_program(
 ) -> Result<Json<ProgramOut>, ApiError> {
     known_query(&uri, &[])?;
     let p = visible_programme(&state, Some(&who), &slug).await?;
-    Ok(Json(program_out(&state, p, who.role.is_staff()).await?))
+    Ok(Json(program_out(&state, p, is_team(&who)).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/programs/{slug}/launch", tag = "programmes",
@@ -437,6 +443,9 @@ async fn answer(
     accept: bool,
 ) -> Result<InvitationAnswer, AppError> {
     let actor = actor(who)?;
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
     let email = who.email.clone().unwrap_or_default();
     let digest = rampart_programme::digest(token);
     let result = state
@@ -578,11 +587,23 @@ pub struct BountyOut {
     pub created_at: String,
 }
 
-pub(crate) fn event_out(e: ReportEvent, for_staff: bool) -> EventOut {
+/// Who is reading a thread, for how authors are named.
+#[derive(Clone, Copy)]
+pub(crate) struct Reader {
+    pub staff: bool,
+    pub user_id: Option<i64>,
+}
+
+pub(crate) fn event_out(e: ReportEvent, reader: Reader) -> EventOut {
     let from_team = e.author_role.is_some_and(Role::is_staff) || e.author_id.is_none();
-    let author = match (e.author_role, for_staff) {
-        (Some(r), false) if r.is_staff() => Some("Security team".to_owned()),
-        (None, _) => Some("Rampart".to_owned()),
+    let author = match e.author_role {
+        Some(r) if r.is_staff() && !reader.staff => Some("Security team".to_owned()),
+        None => Some("Rampart".to_owned()),
+        // A follower reads the original's thread without learning who its
+        // researcher is (they may not have opted in to being named).
+        Some(Role::Researcher) if !reader.staff && e.author_id != reader.user_id => {
+            Some("Researcher".to_owned())
+        }
         _ => e.author_name,
     };
     EventOut {
@@ -609,15 +630,22 @@ async fn report_out(
     let program = state.store.programme_by_id(r.programme_id).await?.slug;
     let thread = if with_thread {
         let events = state.store.report_events(r.id, staff).await?;
-        Some(events.into_iter().map(|e| event_out(e, staff)).collect())
+        let reader = Reader {
+            staff,
+            user_id: who.user_id,
+        };
+        Some(events.into_iter().map(|e| event_out(e, reader)).collect())
     } else {
         None
     };
+    // Awards are the team's and the report's own researcher's business.
+    let sees_awards = staff || who.user_id == Some(r.researcher_id);
     let bounties = state
         .store
         .report_bounties(r.id)
         .await?
         .into_iter()
+        .filter(|_| sees_awards)
         .map(|b| BountyOut {
             id: b.id,
             kind: b.kind,
@@ -846,6 +874,7 @@ pub struct CommentIn {
         (status = 403, description = "The token lacks reports:write", body = ErrorBody),
         (status = 404, description = "No such report, or not visible to the caller", body = ErrorBody),
         (status = 409, description = "Not allowed for this caller (internal note by a researcher, a follower writing)", body = ErrorBody),
+        (status = 429, description = "Too many comments; wait a moment", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn add_comment(
@@ -860,12 +889,17 @@ pub async fn add_comment(
     let r = visible_report(&state, &who, parse_id(&id)?).await?;
     let input: CommentIn = parse_json(body, state.config.max_body_bytes)?;
     let actor = actor(&who)?;
+    state.limits.check_comment(actor.user_id)?;
     let e = state
         .programmes
         .comment(&r, actor, &input.body, input.internal, state.now())
         .await
         .map_err(AppError::from)?;
-    Ok((StatusCode::CREATED, Json(event_out(e, who.role.is_staff()))))
+    let reader = Reader {
+        staff: who.role.is_staff(),
+        user_id: who.user_id,
+    };
+    Ok((StatusCode::CREATED, Json(event_out(e, reader))))
 }
 
 /// A state change.
@@ -1116,8 +1150,9 @@ pub async fn duplicates(
 ) -> Result<Json<Vec<DuplicateOut>>, ApiError> {
     known_query(&uri, &[])?;
     require(&who, Action::ReadReports)?;
-    // Suggestions name other researchers' reports: the team's view only.
-    if !who.role.is_staff() {
+    // Suggestions name other reports: the team's view only (not
+    // researchers, not engineers, who see only their assignments).
+    if !is_team(&who) {
         return Err(ApiError(AppError::Forbidden(
             "duplicate suggestions are for the team".into(),
         )));
@@ -1148,6 +1183,10 @@ pub async fn duplicates(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisclosureIn {
+    /// The title as published (team only; the report's title when absent).
+    #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*$")]
+    pub title: Option<String>,
     /// The public write-up, with the team's redactions (team only; required
     /// when the team asks or agrees).
     #[serde(default)]
@@ -1190,7 +1229,13 @@ pub async fn disclosure(
     let input: DisclosureIn = parse_json(body, state.config.max_body_bytes)?;
     let done = state
         .programmes
-        .disclosure(&r, actor(&who)?, input.summary.as_deref(), state.now())
+        .disclosure(
+            &r,
+            actor(&who)?,
+            input.summary.as_deref(),
+            input.title.as_deref(),
+            state.now(),
+        )
         .await
         .map_err(AppError::from)?;
     audit(
@@ -1245,6 +1290,7 @@ pub async fn list_notifications(
     uri: Uri,
 ) -> Result<Json<Vec<NotificationOut>>, ApiError> {
     known_query(&uri, &[])?;
+    require(&who, Action::ReadReports)?;
     let actor = actor(&who)?;
     let list = state.store.notifications(actor.user_id, 100).await?;
     Ok(Json(

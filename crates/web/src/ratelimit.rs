@@ -15,6 +15,8 @@ pub struct Limits {
     anonymous: DefaultKeyedRateLimiter<IpAddr>,
     /// Per researcher account: a flood of reports is abuse whatever the address.
     submissions: DefaultKeyedRateLimiter<i64>,
+    /// Per account: comments carry files, so a flood fills the disk.
+    comments: DefaultKeyedRateLimiter<i64>,
     signups: DefaultKeyedRateLimiter<IpAddr>,
 }
 
@@ -37,6 +39,7 @@ impl Limits {
             login: RateLimiter::keyed(per_minute(config.login_per_minute)),
             anonymous: RateLimiter::keyed(per_minute(config.anonymous_per_minute)),
             submissions: RateLimiter::keyed(per_hour(config.reports_per_hour)),
+            comments: RateLimiter::keyed(per_hour(config.reports_per_hour.saturating_mul(10))),
             signups: RateLimiter::keyed(per_hour(config.signups_per_hour)),
         }
     }
@@ -56,6 +59,12 @@ impl Limits {
             .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
     }
 
+    /// Comments (with their files): ten times the report budget.
+    pub fn check_comment(&self, user_id: i64) -> Result<(), crate::AppError> {
+        check(&self.comments, user_id)
+            .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
+    }
+
     pub fn check_signup(&self, ip: IpAddr) -> Result<(), crate::AppError> {
         check(&self.signups, ip)
             .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
@@ -67,6 +76,7 @@ impl Limits {
         self.login.retain_recent();
         self.anonymous.retain_recent();
         self.submissions.retain_recent();
+        self.comments.retain_recent();
         self.signups.retain_recent();
     }
 }

@@ -220,6 +220,21 @@
     });
   });
 
+  // Signing out forgets every draft kept in this browser (a shared
+  // computer must not offer the next person someone's unsent report).
+  document.querySelectorAll('form[action="/logout"]').forEach(function (form) {
+    form.addEventListener('submit', function () {
+      try {
+        const keys = [];
+        for (let i = 0; i < window.localStorage.length; i++) {
+          const k = window.localStorage.key(i);
+          if (k && k.indexOf('rampart-draft:') === 0) keys.push(k);
+        }
+        keys.forEach(function (k) { window.localStorage.removeItem(k); });
+      } catch (e) { /* storage off */ }
+    });
+  });
+
   // ---------- Auto-submitting filters ----------
 
   document.addEventListener('change', function (event) {

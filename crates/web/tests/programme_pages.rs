@@ -635,3 +635,43 @@ async fn researchers_choose_their_handle_and_whether_they_are_thanked() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn signing_up_with_a_taken_address_answers_like_a_new_one() {
+    let app = App::new(testkit::sqlite().await).await;
+    app.user("alice@r.test", Role::Researcher).await;
+    let mut b = Browser::default();
+    let page = app.get(&mut b, "/signup").await;
+    let csrf = csrf_of(&page.body);
+    let taken = app
+        .post_form(
+            &mut b,
+            "/signup",
+            &[
+                ("csrf", &csrf),
+                ("email", "alice@r.test"),
+                ("handle", "someone"),
+                ("password", harness::PASSWORD),
+                ("next", "/programs"),
+            ],
+        )
+        .await;
+    let mut b2 = Browser::default();
+    let page = app.get(&mut b2, "/signup").await;
+    let csrf = csrf_of(&page.body);
+    let fresh = app
+        .post_form(
+            &mut b2,
+            "/signup",
+            &[
+                ("csrf", &csrf),
+                ("email", "new@r.test"),
+                ("handle", "newbie"),
+                ("password", harness::PASSWORD),
+                ("next", "/programs"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, fresh.status);
+    assert_eq!(taken.location(), fresh.location());
+}

@@ -586,3 +586,123 @@ async fn duplicate_suggestions_are_ranked_for_the_team_only() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
+
+/// Findings of the security review, each pinned by a test.
+#[tokio::test]
+async fn review_findings_stay_fixed() {
+    for s in testkit::all().await {
+        let app = App::new(s).await;
+        let c = cast(&app).await;
+        programme_with_alice(&app, &c).await;
+        post(&app, "/api/v1/programs/acme/launch", &c.admin, json!({})).await;
+        // A token (even an admin's) cannot post to the web forms: scopes
+        // are the API's, and forms need a browser session.
+        let narrow = app.token(None, "findings:write").await;
+        let r = app
+            .send(
+                axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri("/admin/programs/acme/launch")
+                    .header("authorization", format!("Bearer {narrow}"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(""))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        // Engineers see neither budgets nor suggestions about other reports.
+        let p = app
+            .api(Method::GET, "/api/v1/programs/acme", &c.engineer, None)
+            .await
+            .json();
+        assert!(p.get("budget").is_none() && p.get("spent").is_none(), "{p}");
+        let a = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.alice,
+            json!({"title": "SSRF in the image proxy", "description": "GET /proxy?url=http://169.254.169.254/ returns metadata.", "asset": "shop.acme.test"}),
+        )
+        .await
+        .json();
+        let b = post(
+            &app,
+            "/api/v1/programs/acme/reports",
+            &c.bob,
+            json!({"title": "Image proxy SSRF", "description": "/proxy?url= fetches internal addresses.", "asset": "shop.acme.test"}),
+        )
+        .await
+        .json();
+        let (aid, bid) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/reports/{aid}/duplicates"),
+                &c.engineer,
+                None,
+            )
+            .await;
+        assert_ne!(r.status, StatusCode::OK);
+        // A follower sees the original's thread but not its awards, and
+        // the original's researcher only as "Researcher".
+        post(
+            &app,
+            &format!("/api/v1/reports/{aid}/state"),
+            &c.triager,
+            json!({"state": "triaged"}),
+        )
+        .await;
+        post(
+            &app,
+            &format!("/api/v1/reports/{aid}/comments"),
+            &c.alice,
+            json!({"body": "Also works with IPv6"}),
+        )
+        .await;
+        post(
+            &app,
+            &format!("/api/v1/reports/{aid}/bounty"),
+            &c.triager,
+            json!({"amount": 1000}),
+        )
+        .await;
+        post(
+            &app,
+            &format!("/api/v1/reports/{bid}/state"),
+            &c.triager,
+            json!({"state": "duplicate", "duplicate_of": aid}),
+        )
+        .await;
+        let seen = app
+            .api(Method::GET, &format!("/api/v1/reports/{aid}"), &c.bob, None)
+            .await
+            .json();
+        assert_eq!(seen["bounties"].as_array().unwrap().len(), 0, "{seen}");
+        assert!(
+            seen["thread"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["author"] == "Researcher")
+        );
+        let notes = app
+            .api(Method::GET, "/api/v1/notifications", &c.bob, None)
+            .await
+            .json();
+        assert!(
+            !notes
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "bounty_awarded")
+        );
+        // Invitation tokens that are not 64 hex digits are simply unknown.
+        let r = post(
+            &app,
+            "/api/v1/invitations/null%0D%0Ax/accept",
+            &c.alice,
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+}

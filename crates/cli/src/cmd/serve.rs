@@ -78,6 +78,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
                 }
                 Err(e) => tracing::warn!(error = %e, "Could not check response targets"),
             }
+            if let Err(e) = hk.purge_staged_files().await {
+                tracing::warn!(error = %e, "Could not purge abandoned uploads");
+            }
             if let Err(e) = hk.store.optimize().await {
                 tracing::warn!(error = %e, "Could not refresh query statistics");
             }

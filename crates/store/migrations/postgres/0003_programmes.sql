@@ -104,7 +104,9 @@ CREATE TABLE reports (
     disclosure          TEXT NOT NULL DEFAULT 'none'
                         CHECK (disclosure IN ('none', 'requested_by_researcher', 'requested_by_team', 'disclosed')),
     disclosed_at        BIGINT,
-    disclosed_summary   TEXT
+    disclosed_summary   TEXT,
+    -- The title as published (the team may redact hosts or paths from it).
+    disclosed_title     TEXT
 );
 CREATE INDEX reports_programme ON reports(programme_id, created_at DESC);
 CREATE INDEX reports_researcher ON reports(researcher_id, created_at DESC);

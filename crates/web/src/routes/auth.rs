@@ -43,7 +43,10 @@ pub async fn login_form(
     } else if q.reset.is_some() {
         Some("Your password is set. Sign in with it now.".to_owned())
     } else if q.signed_up.is_some() {
-        Some("Your researcher account is ready. Sign in to continue.".to_owned())
+        Some(
+            "Sign in with your address and password to continue. (If the address already had an account, its existing password still applies.)"
+                .to_owned(),
+        )
     } else {
         None
     };

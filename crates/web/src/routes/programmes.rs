@@ -430,10 +430,14 @@ pub async fn signup(
         next: next.clone(),
         errors,
     };
+    if errors.is_empty() && state.store.handle_taken(&handle).await? {
+        errors.push(("handle", "This handle is taken; choose another.".to_owned()));
+    }
     if !errors.is_empty() {
         return Ok(Html(again(errors).render()?).into_response());
     }
     let hash = state.hasher.hash(&form.password)?;
+    let target = format!("/login?next={}&signed_up=1", urlencode(&next));
     let now = state.now();
     let user = match state
         .store
@@ -442,11 +446,10 @@ pub async fn signup(
     {
         Ok(u) => u,
         Err(rampart_store::StoreError::Conflict(_)) => {
-            // Saying so would tell anyone which addresses have accounts;
-            // point at sign-in instead, which is what the owner needs.
-            let msg =
-                "An account may already use this address: sign in, or ask for a new password link.";
-            return Ok(Html(again(vec![("email", msg.into())]).render()?).into_response());
+            // The same answer as for a new account: anything else would
+            // tell anyone which addresses have accounts. The owner signs in
+            // with the password they already have.
+            return Ok(Redirect::to(&target).into_response());
         }
         Err(e) => return Err(e.into()),
     };
@@ -469,7 +472,6 @@ pub async fn signup(
         ctx.ip,
     )
     .await?;
-    let target = format!("/login?next={}&signed_up=1", urlencode(&next));
     Ok(Redirect::to(&target).into_response())
 }
 
@@ -485,11 +487,22 @@ pub struct InvitationPage {
     pub problem: Option<String>,
 }
 
+/// Invitation tokens are 64 hex digits; anything else is no invitation (and
+/// never reaches a redirect header).
+fn invitation_token(token: &str) -> Result<&str, AppError> {
+    if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(token)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 pub async fn invitation(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
+    invitation_token(&token)?;
     let Some(who) = ctx.principal.as_ref() else {
         let next = format!("/invitations/{token}");
         return Ok(Redirect::to(&format!("/signup?next={}", urlencode(&next))).into_response());
@@ -536,6 +549,7 @@ pub async fn answer_invitation(
     Path(token): Path<String>,
     axum::Form(form): axum::Form<AnswerForm>,
 ) -> Result<Response, AppError> {
+    invitation_token(&token)?;
     let accept = form.answer == "accept";
     let user_id = who.user_id.ok_or(AppError::NotFound)?;
     let result = state
@@ -784,7 +798,7 @@ fn form_page(
 }
 
 fn require_admin(who: &crate::Principal) -> Result<(), AppError> {
-    if who.role == Role::Admin {
+    if who.role == Role::Admin && who.can(rampart_core::Action::WritePrograms) {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -953,7 +967,7 @@ pub async fn invite(
     Path(slug): Path<String>,
     axum::Form(form): axum::Form<InviteForm>,
 ) -> Result<Response, AppError> {
-    if !matches!(who.role, Role::Admin | Role::Triager) {
+    if !who.can(rampart_core::Action::InviteResearchers) {
         return Err(AppError::NotFound);
     }
     let p = state.store.programme_by_slug(&slug).await?;
@@ -1121,7 +1135,9 @@ pub struct TemplatesPage {
 }
 
 fn require_team(who: &crate::Principal) -> Result<(), AppError> {
-    if matches!(who.role, Role::Admin | Role::Triager) {
+    if matches!(who.role, Role::Admin | Role::Triager)
+        && who.can(rampart_core::Action::WriteReports)
+    {
         Ok(())
     } else {
         Err(AppError::NotFound)

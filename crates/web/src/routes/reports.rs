@@ -232,6 +232,9 @@ pub(crate) async fn read_upload(
     };
     let mut kept_ids = Vec::new();
     let max = state.config.max_attachment_bytes;
+    // Files of unfinished forms are kept for a day; a person may hold only
+    // so many at once, so a flood of failed forms cannot fill the disk.
+    let mut staged_room = (50 - state.store.count_staged_attachments(uploader).await?).max(0);
     while let Some(field) = form.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_owned();
         match field.file_name().map(crate::attachments::clean_filename) {
@@ -247,8 +250,15 @@ pub(crate) async fn read_upload(
                     ));
                     continue;
                 }
+                if staged_room == 0 {
+                    up.refused.push(format!(
+                        "{filename}: you have too many files waiting in unsent forms; send or abandon them first (they are cleared after a day)."
+                    ));
+                    continue;
+                }
                 match crate::attachments::check_file(&filename, bytes.len(), max) {
                     Ok(content_type) => {
+                        staged_room -= 1;
                         let sha = state.files.put(&bytes).await?;
                         let a = state
                             .store
@@ -269,7 +279,13 @@ pub(crate) async fn read_upload(
             _ => {
                 let text = field.text().await.map_err(bad)?;
                 if name == "staged" {
-                    kept_ids.extend(text.parse::<i64>().ok());
+                    // At most a form's worth of earlier files, each once.
+                    if let Ok(id) = text.parse::<i64>()
+                        && !kept_ids.contains(&id)
+                        && kept_ids.len() < crate::attachments::MAX_FILES
+                    {
+                        kept_ids.push(id);
+                    }
                 } else {
                     up.fields.push((name, text));
                 }
@@ -687,7 +703,13 @@ pub(crate) async fn render_report(
     let thread = events
         .iter()
         .map(|e| {
-            let api = crate::programme_api::event_out(e.clone(), staff);
+            let api = crate::programme_api::event_out(
+                e.clone(),
+                crate::programme_api::Reader {
+                    staff,
+                    user_id: who.user_id,
+                },
+            );
             EventView {
                 files: files
                     .iter()
@@ -750,11 +772,13 @@ pub(crate) async fn render_report(
             })
         })
         .collect();
+    let sees_awards = staff || is_owner;
     let bounties = state
         .store
         .report_bounties(r.id)
         .await?
         .into_iter()
+        .filter(|_| sees_awards)
         .map(|b| {
             let what = if b.kind == "retest" {
                 "Retest bounty"
@@ -769,20 +793,26 @@ pub(crate) async fn render_report(
             (what.to_owned(), amount, b.status)
         })
         .collect();
-    let budget_left = match (staff, p.budget) {
+    let team = crate::programme_api::is_team(who);
+    let budget_left = match (team, p.budget) {
         (true, Some(b)) => {
             let spent = state.store.programme_bounty_total(p.id).await?;
             Some(format!("{} of {} {} left", b - spent, b, p.currency))
         }
         _ => None,
     };
-    let duplicates = state
-        .store
-        .duplicates_of(r.id)
-        .await?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
+    // Other researchers' duplicate reports are the team's to see.
+    let duplicates = if staff {
+        state
+            .store
+            .duplicates_of(r.id)
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let sev = r.researcher_severity;
     let fin = r.final_severity;
     let disclosure_text = match state.store.disclosure_summary(r.id).await? {
@@ -819,7 +849,7 @@ pub(crate) async fn render_report(
     };
     let already_awarded = !state.store.report_bounties(r.id).await?.is_empty();
     let mut suggestions = Vec::new();
-    if staff && r.state != ReportState::Duplicate {
+    if team && r.state != ReportState::Duplicate {
         // Suggestions never block the page: if the index fails, say nothing.
         for c in state
             .programmes
@@ -974,6 +1004,7 @@ pub async fn comment(
     }
     let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
     let me = actor(&who)?;
+    state.limits.check_comment(me.user_id)?;
     let up = read_upload(&state, me.user_id, form).await?;
     let mut body = up.field("body");
     let internal = !up.field("internal").is_empty();
@@ -1371,6 +1402,8 @@ pub async fn mark_paid(
 pub struct DisclosureForm {
     #[serde(default)]
     pub summary: String,
+    #[serde(default)]
+    pub title: String,
 }
 
 pub async fn disclosure(
@@ -1385,9 +1418,10 @@ pub async fn disclosure(
     }
     let r = visible_report(&state, &who, parse_report_id(&id)?).await?;
     let summary = who.role.is_staff().then_some(f.summary.as_str());
+    let title = who.role.is_staff().then_some(f.title.as_str());
     match state
         .programmes
-        .disclosure(&r, actor(&who)?, summary, state.now())
+        .disclosure(&r, actor(&who)?, summary, title, state.now())
         .await
     {
         Ok(done) => {

@@ -1,0 +1,606 @@
+//! The detection engine: feeds each file's records to the rules and gathers
+//! what they raise.
+
+use crate::baseline::{self, Baseline};
+use crate::cloudtrail::CtEvent;
+use crate::dns::DnsQuery;
+use crate::finding::{Aggregator, Finding, Signal, SignalKind};
+use crate::input::{self, Format};
+use crate::intel::{AwsRanges, ThreatIntel, TrustedList};
+use crate::rules::cloudtrail::CtRules;
+use crate::rules::{Env, Windows, dns, flow};
+use crate::sigma::RuleSet;
+use crate::suppress::Suppressions;
+use crate::{Diagnostic, DiagnosticKind, timefmt};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Everything a run is configured with.
+pub struct EngineConfig {
+    pub intel: ThreatIntel,
+    pub trusted: TrustedList,
+    pub aws: AwsRanges,
+    pub sigma: RuleSet,
+    pub suppressions: Suppressions,
+    /// Overrides format detection for every file.
+    pub format_hint: Option<Format>,
+    /// Unix seconds "now", for suppression expiry.
+    pub now: i64,
+    /// The behavioural baseline learned by earlier runs (`--state`); `None`
+    /// turns baselines off.
+    pub baseline: Option<Baseline>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            intel: ThreatIntel::builtin(),
+            trusted: TrustedList::default(),
+            aws: AwsRanges::builtin(),
+            sigma: RuleSet::default(),
+            suppressions: Suppressions::default(),
+            format_hint: None,
+            now: 0,
+            baseline: None,
+        }
+    }
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub cloudtrail_events: u64,
+    pub flow_records: u64,
+    pub dns_queries: u64,
+    pub malformed_records: u64,
+    pub unreadable_files: u64,
+    pub findings: u64,
+    pub suppressed_findings: u64,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Findings a suppression rule matched: archived, kept, counted.
+    pub suppressed: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub stats: Stats,
+    /// The baseline to keep for the next run (the learned one plus what this
+    /// run saw), when baselines are on.
+    #[serde(skip)]
+    pub baseline: Option<Baseline>,
+}
+
+pub struct Engine {
+    cfg: Arc<EngineConfig>,
+    ct: CtRules,
+    win: Windows,
+    agg: Aggregator,
+    diags: Vec<Diagnostic>,
+    stats: Stats,
+    buf: Vec<Signal>,
+    /// Decompression buffer, reused from file to file.
+    scratch: Vec<u8>,
+    /// What this run saw, for the baseline.
+    observed: Baseline,
+    /// Per principal: never-seen discovery calls in this run.
+    new_discovery: std::collections::HashMap<String, std::collections::HashSet<String>>,
+}
+
+/// What keeps files together when a run is spread over several engines:
+/// files of one account and region go to the same engine, so its threshold
+/// windows see all of a principal's activity there. Without the S3 layout,
+/// the directory stands for the source.
+pub fn shard_key(name: &str) -> String {
+    let (account, region) = path_hints(name);
+    if account.is_empty() && region.is_empty() {
+        std::path::Path::new(name)
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    } else {
+        format!("{account}/{region}")
+    }
+}
+
+/// Reads and processes `files` on `workers` threads, one engine per thread,
+/// with files grouped by [`shard_key`]; returns the merged engine, ready for
+/// [`Engine::finish`]. A file that cannot be read becomes a diagnostic.
+pub fn run_files(cfg: Arc<EngineConfig>, files: Vec<std::path::PathBuf>, workers: usize) -> Engine {
+    // Whole groups go to the least loaded worker, biggest groups first.
+    let mut groups: std::collections::BTreeMap<String, (u64, Vec<std::path::PathBuf>)> =
+        std::collections::BTreeMap::new();
+    for f in files {
+        let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        let g = groups
+            .entry(shard_key(&f.display().to_string()))
+            .or_default();
+        g.0 += size;
+        g.1.push(f);
+    }
+    let workers = workers.max(1).min(groups.len().max(1));
+    let mut groups: Vec<(u64, Vec<std::path::PathBuf>)> = groups.into_values().collect();
+    groups.sort_by_key(|g| std::cmp::Reverse(g.0));
+    let mut shards: Vec<(u64, Vec<std::path::PathBuf>)> = vec![(0, Vec::new()); workers];
+    for (size, fs) in groups {
+        let least = shards
+            .iter_mut()
+            .min_by_key(|s| s.0)
+            .expect("at least one worker");
+        least.0 += size;
+        least.1.extend(fs);
+    }
+    let shards: Vec<Vec<std::path::PathBuf>> = shards.into_iter().map(|s| s.1).collect();
+    let done: Vec<Engine> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .into_iter()
+            .map(|shard| {
+                let cfg = cfg.clone();
+                scope.spawn(move || {
+                    let mut e = Engine::shared(cfg);
+                    for f in shard {
+                        let name = f.display().to_string();
+                        match std::fs::read(&f) {
+                            Ok(bytes) => e.process_bytes(&name, &bytes),
+                            Err(err) => e.add_diagnostic(Diagnostic::new(
+                                DiagnosticKind::Io,
+                                &name,
+                                None,
+                                format!("cannot read: {err}"),
+                            )),
+                        }
+                    }
+                    e
+                })
+            })
+            .collect();
+        // A worker only panics on a bug; surface it rather than lose its files silently.
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut iter = done.into_iter();
+    let mut first = iter.next().unwrap_or_else(|| Engine::shared(cfg));
+    for e in iter {
+        first.absorb(e);
+    }
+    first
+}
+
+/// Account and region from an S3-style key
+/// (`AWSLogs/<account>/<service>/<region>/…`), used where a format lacks them.
+fn path_hints(name: &str) -> (String, String) {
+    let parts: Vec<&str> = name.split(['/', '\\']).collect();
+    for (i, p) in parts.iter().enumerate() {
+        if *p == "AWSLogs" {
+            let account = parts.get(i + 1).copied().unwrap_or("");
+            let account = if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+                account
+            } else {
+                ""
+            };
+            let region = parts.get(i + 3).copied().unwrap_or("");
+            let looks_region = region.matches('-').count() >= 2 && region.len() < 30;
+            return (
+                account.to_owned(),
+                if looks_region {
+                    region.to_owned()
+                } else {
+                    String::new()
+                },
+            );
+        }
+    }
+    (String::new(), String::new())
+}
+
+impl Engine {
+    pub fn new(cfg: EngineConfig) -> Self {
+        Self::shared(Arc::new(cfg))
+    }
+
+    /// An engine for one shard of a run; shards share the configuration and
+    /// are merged with [`Engine::absorb`] before [`Engine::finish`].
+    pub fn shared(cfg: Arc<EngineConfig>) -> Self {
+        Engine {
+            cfg,
+            ct: CtRules::new(),
+            win: Windows::default(),
+            agg: Aggregator::default(),
+            diags: Vec::new(),
+            stats: Stats::default(),
+            buf: Vec::new(),
+            scratch: Vec::new(),
+            observed: Baseline::default(),
+            new_discovery: Default::default(),
+        }
+    }
+
+    /// The built-in type names the engine can raise (catalog entries with a rule).
+    pub fn builtin_types(&self) -> Vec<&'static str> {
+        let mut v = self.ct.type_names();
+        v.extend(flow::TYPES);
+        v.extend(dns::TYPES);
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    pub fn add_diagnostic(&mut self, d: Diagnostic) {
+        if d.kind == DiagnosticKind::Io || d.kind == DiagnosticKind::UnknownFormat {
+            self.stats.unreadable_files += 1;
+        }
+        self.diags.push(d);
+    }
+
+    /// Reads one file's bytes (gzip or plain); `name` is used in reports and
+    /// for account/region hints from the S3 key layout.
+    pub fn process_bytes(&mut self, name: &str, bytes: &[u8]) {
+        self.stats.files += 1;
+        self.stats.bytes += bytes.len() as u64;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let (gzipped, d) = input::decompress_into(name, bytes, &mut scratch);
+        if let Some(d) = d {
+            self.diags.push(d);
+        }
+        let raw: &[u8] = if gzipped { &scratch } else { bytes };
+        self.process_raw(name, raw);
+        if scratch.capacity() <= 1 << 29 {
+            self.scratch = scratch;
+        }
+    }
+
+    fn process_raw(&mut self, name: &str, raw: &[u8]) {
+        let (text, d) = input::to_text(name, raw);
+        if let Some(d) = d {
+            self.diags.push(d);
+        }
+        let format = match self.cfg.format_hint {
+            Some(f) => f,
+            None => match input::detect(&text) {
+                Ok(f) => f,
+                Err(why) => {
+                    if text.trim().is_empty() {
+                        return;
+                    }
+                    self.add_diagnostic(Diagnostic::new(
+                        DiagnosticKind::UnknownFormat,
+                        name,
+                        None,
+                        format!("unknown format: {why}"),
+                    ));
+                    return;
+                }
+            },
+        };
+        match format {
+            Format::CloudTrail => self.cloudtrail_text(name, &text),
+            Format::VpcFlow => self.flow_text(name, &text),
+            Format::Route53 => self.dns_text(name, &text),
+        }
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        for s in self.buf.drain(..) {
+            self.agg.add(s);
+        }
+    }
+
+    fn cloudtrail_text(&mut self, name: &str, text: &str) {
+        let Engine {
+            cfg,
+            ct,
+            win,
+            diags,
+            stats,
+            buf,
+            agg,
+            observed,
+            new_discovery,
+            ..
+        } = self;
+        let env = Env {
+            intel: &cfg.intel,
+            trusted: &cfg.trusted,
+            aws: &cfg.aws,
+        };
+        let sigma = &cfg.sigma;
+        let mut local = Vec::new();
+        input::cloudtrail_records(
+            name,
+            text,
+            &mut |rec, pos| {
+                let raw = rec.as_str();
+                match CtEvent::parse(raw) {
+                    Ok(ev) => {
+                        if ev.rec.event_name.is_none() && ev.rec.event_source.is_none() {
+                            stats.malformed_records += 1;
+                            diags.push(Diagnostic::malformed(
+                                name,
+                                Some(pos.to_string()),
+                                "not a CloudTrail record (no eventName or eventSource)".into(),
+                            ));
+                            return;
+                        }
+                        stats.cloudtrail_events += 1;
+                        let time = timefmt::parse(ev.event_time()).unwrap_or(0);
+                        ct.on_event(&env, &ev, time, win, buf);
+                        if let Some(learned) = &cfg.baseline {
+                            observe_call(learned, observed, new_discovery, &ev, time, buf);
+                        }
+                        if !sigma.is_empty() {
+                            let trusted = ev
+                                .source_ip()
+                                .parse()
+                                .ok()
+                                .is_some_and(|ip| env.trusted.ips.get(ip).is_some());
+                            if !trusted {
+                                sigma.matches(&ev, &mut |meta| {
+                                    if agg.touch(
+                                        &meta.type_name,
+                                        ev.account_id(),
+                                        ev.region(),
+                                        ev.actor(),
+                                        ev.actor(),
+                                        ev.source_ip(),
+                                        time,
+                                    ) {
+                                        return;
+                                    }
+                                    let s = Signal {
+                                        kind: SignalKind::Sigma(meta.clone()),
+                                        severity: None,
+                                        account_id: ev.account_id().to_owned(),
+                                        region: ev.region().to_owned(),
+                                        time,
+                                        resource_id: ev.actor().to_owned(),
+                                        principal: Some(ev.actor().to_owned())
+                                            .filter(|p| !p.is_empty()),
+                                        address: Some(ev.source_ip().to_owned())
+                                            .filter(|p| !p.is_empty()),
+                                        events: vec![ev.event_id().to_owned()]
+                                            .into_iter()
+                                            .filter(|e| !e.is_empty())
+                                            .collect(),
+                                        targets: Vec::new(),
+                                        count: 1,
+                                        since: None,
+                                        details: vec![(
+                                            "api".into(),
+                                            format!(
+                                                "{}:{}",
+                                                ev.event_source()
+                                                    .trim_end_matches(".amazonaws.com"),
+                                                ev.event_name()
+                                            ),
+                                        )],
+                                    };
+                                    buf.push(s);
+                                });
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        stats.malformed_records += 1;
+                        diags.push(Diagnostic::malformed(
+                            name,
+                            Some(pos.to_string()),
+                            format!("not a valid CloudTrail record: {e}"),
+                        ));
+                    }
+                }
+            },
+            &mut local,
+        );
+        stats.malformed_records += local.len() as u64;
+        diags.extend(local);
+    }
+
+    fn flow_text(&mut self, name: &str, text: &str) {
+        let (account, region) = path_hints(name);
+        let Engine {
+            cfg,
+            win,
+            diags,
+            stats,
+            buf,
+            observed,
+            ..
+        } = self;
+        let env = Env {
+            intel: &cfg.intel,
+            trusted: &cfg.trusted,
+            aws: &cfg.aws,
+        };
+        let before = diags.len();
+        input::flow_records(
+            name,
+            text,
+            |r| {
+                stats.flow_records += 1;
+                flow::on_record(&env, &r, &account, &region, win, buf);
+                if let Some(learned) = &cfg.baseline {
+                    flow::on_record_baseline(learned, observed, &r, &account, &region, win, buf);
+                }
+            },
+            diags,
+        );
+        stats.malformed_records += (diags.len() - before) as u64;
+    }
+
+    fn dns_text(&mut self, name: &str, text: &str) {
+        let Engine {
+            cfg,
+            win,
+            diags,
+            stats,
+            buf,
+            ..
+        } = self;
+        let env = Env {
+            intel: &cfg.intel,
+            trusted: &cfg.trusted,
+            aws: &cfg.aws,
+        };
+        input::json_lines(text, |line, pos| match DnsQuery::parse(line) {
+            Ok(q) => {
+                stats.dns_queries += 1;
+                let time = q
+                    .query_timestamp
+                    .as_deref()
+                    .and_then(timefmt::parse)
+                    .unwrap_or(0);
+                dns::on_query(&env, &q, time, win, buf);
+            }
+            Err(e) => {
+                stats.malformed_records += 1;
+                diags.push(Diagnostic::malformed(
+                    name,
+                    Some(pos.to_string()),
+                    format!("not a valid Route 53 Resolver query log record: {e}"),
+                ));
+            }
+        });
+    }
+
+    /// Merges another shard of the same run into this one.
+    pub fn absorb(&mut self, other: Engine) {
+        self.agg.merge(other.agg);
+        self.ct.merge(other.ct);
+        self.observed.absorb(other.observed);
+        for (k, v) in other.new_discovery {
+            self.new_discovery.entry(k).or_default().extend(v);
+        }
+        self.diags.extend(other.diags);
+        let (a, b) = (&mut self.stats, other.stats);
+        a.files += b.files;
+        a.bytes += b.bytes;
+        a.cloudtrail_events += b.cloudtrail_events;
+        a.flow_records += b.flow_records;
+        a.dns_queries += b.dns_queries;
+        a.malformed_records += b.malformed_records;
+        a.unreadable_files += b.unreadable_files;
+    }
+
+    /// Ends the run: decisions that need every event, then suppression.
+    pub fn finish(mut self) -> Report {
+        self.ct.finish(&mut self.buf);
+        self.drain();
+        let mut findings = Vec::new();
+        let mut suppressed = Vec::new();
+        for mut f in self.agg.into_findings() {
+            match self.cfg.suppressions.matching(&f, self.cfg.now) {
+                Some(reason) => {
+                    f.archived = true;
+                    f.suppressed_by = Some(reason.to_owned());
+                    suppressed.push(f);
+                }
+                None => findings.push(f),
+            }
+        }
+        self.stats.findings = findings.len() as u64;
+        self.stats.suppressed_findings = suppressed.len() as u64;
+        let baseline = self.cfg.baseline.clone().map(|mut b| {
+            b.version = 1;
+            b.absorb(self.observed);
+            b
+        });
+        Report {
+            findings,
+            suppressed,
+            diagnostics: self.diags,
+            stats: self.stats,
+            baseline,
+        }
+    }
+}
+
+/// Baseline checks and learning for one CloudTrail event.
+fn observe_call(
+    learned: &Baseline,
+    observed: &mut Baseline,
+    new_discovery: &mut std::collections::HashMap<String, std::collections::HashSet<String>>,
+    ev: &CtEvent,
+    time: i64,
+    out: &mut Vec<Signal>,
+) {
+    observed.note_time(time);
+    if !ev.succeeded() || ev.identity_type() == "AWSService" {
+        return;
+    }
+    let key = format!("{}|{}", ev.account_id(), ev.actor());
+    let api = format!(
+        "{}:{}",
+        ev.event_source().trim_end_matches(".amazonaws.com"),
+        ev.event_name()
+    );
+    if learned.mature()
+        && let Some(known) = learned.principals.get(&key)
+        && !known.apis.contains(&api)
+        && let Some(fam) = baseline::family(ev.event_name())
+        && let Some(t) = crate::catalog::get(fam)
+    {
+        let signal = Signal::new(t, ev.account_id(), ev.region(), time, ev.actor())
+            .principal(ev.actor())
+            .address(ev.source_ip())
+            .event(ev.event_id())
+            .target(&api)
+            .detail(
+                "why",
+                "the principal never made this call during its learned baseline",
+            );
+        if fam.starts_with("Discovery:") {
+            let seen = new_discovery.entry(key.clone()).or_default();
+            seen.insert(api.clone());
+            if seen.len() >= baseline::NEW_DISCOVERY_CALLS {
+                out.push(signal.detail("new_discovery_calls", seen.len()));
+            }
+        } else {
+            out.push(signal);
+        }
+    }
+    observed.principals.entry(key).or_default().apis.insert(api);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_from_s3_keys() {
+        assert_eq!(
+            path_hints("s3://b/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/01/01/x.log.gz"),
+            ("123456789012".into(), "eu-west-1".into())
+        );
+        assert_eq!(path_hints("/tmp/x.log"), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn one_bad_record_does_not_lose_the_rest() {
+        let mut e = Engine::new(EngineConfig::default());
+        let text = "{\"eventName\":\"StopLogging\",\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"requestParameters\":{\"name\":\"t\"},\"recipientAccountId\":\"111122223333\",\"awsRegion\":\"us-east-1\"}\n{oops\n{\"eventName\":\"DeleteTrail\",\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"requestParameters\":{\"name\":\"t\"},\"recipientAccountId\":\"111122223333\",\"awsRegion\":\"us-east-1\"}\n";
+        e.process_bytes("a.json", text.as_bytes());
+        e.process_bytes("b.bin", b"\x00\x01garbage");
+        let r = e.finish();
+        assert_eq!(r.stats.cloudtrail_events, 2);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].count, 2);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.source == "a.json" && d.location.as_deref() == Some("line 2")),
+            "{:?}",
+            r.diagnostics
+        );
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.source == "b.bin" && d.kind == DiagnosticKind::UnknownFormat)
+        );
+    }
+}

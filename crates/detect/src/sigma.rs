@@ -1,0 +1,1402 @@
+//! Sigma rules over CloudTrail, with the semantics of the Sigma specification:
+//! field modifiers (`contains`, `startswith`, `endswith`, `all`, `re`, `cidr`,
+//! `base64`, `base64offset`, `windash`, `exists`, `gt`/`gte`/`lt`/`lte`,
+//! `fieldref`, `cased`), `*`/`?` wildcards, lists as OR and maps as AND,
+//! `null` for an absent field, keywords, and conditions with `and`, `or`,
+//! `not`, parentheses and `1 of`/`all of` patterns.
+//!
+//! Equality is case-insensitive unless `cased`; `not` over a missing field is
+//! true; dotted field paths reach into nested objects and through arrays; a
+//! value modifier applied to an object compares the object's JSON text.
+//! Anything else (aggregations such as `| count()`, `near`, placeholders
+//! `expand`, UTF-16 modifiers) makes the rule fail to load with a message
+//! naming the rule and the construct.
+
+use crate::cloudtrail::CtEvent;
+use crate::{Diagnostic, DiagnosticKind};
+use base64::Engine as _;
+use ipnet::IpNet;
+use rampart_core::Severity;
+use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a matched rule contributes to its findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    /// `Sigma:<title>`: the finding type for matches of this rule.
+    pub type_name: String,
+    pub file: String,
+    pub severity: Severity,
+    pub description: String,
+    pub tactics: Vec<String>,
+    pub technique: String,
+    pub remediation: String,
+}
+
+/// One glob token.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Lit(String),
+    Star,
+    One,
+}
+
+/// A string pattern with `*`/`?` wildcards, compiled.
+#[derive(Debug, Clone)]
+struct Glob {
+    toks: Vec<Tok>,
+    cased: bool,
+    /// When the pattern has no wildcards: the literal, for a fast comparison.
+    literal: Option<String>,
+}
+
+impl Glob {
+    fn new(toks: Vec<Tok>, cased: bool) -> Self {
+        let toks: Vec<Tok> = toks
+            .into_iter()
+            .map(|t| match t {
+                Tok::Lit(s) if !cased => Tok::Lit(s.to_lowercase()),
+                other => other,
+            })
+            .collect();
+        let literal = match toks.as_slice() {
+            [] => Some(String::new()),
+            [Tok::Lit(s)] => Some(s.clone()),
+            _ => None,
+        };
+        Glob {
+            toks,
+            cased,
+            literal,
+        }
+    }
+
+    /// Sigma value syntax: `*` any run, `?` one character, `\` escapes them.
+    fn parse(value: &str, cased: bool) -> Self {
+        let mut toks = Vec::new();
+        let mut lit = String::new();
+        let mut chars = value.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if matches!(chars.peek(), Some('*' | '?' | '\\')) => {
+                    lit.push(chars.next().unwrap_or('\\'))
+                }
+                '*' | '?' => {
+                    if !lit.is_empty() {
+                        toks.push(Tok::Lit(std::mem::take(&mut lit)));
+                    }
+                    toks.push(if c == '*' { Tok::Star } else { Tok::One });
+                }
+                c => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            toks.push(Tok::Lit(lit));
+        }
+        Glob::new(toks, cased)
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        let owned;
+        let text = if self.cased {
+            text
+        } else if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+            owned = text.to_lowercase();
+            &owned
+        } else {
+            text
+        };
+        if let Some(l) = &self.literal {
+            return l == text;
+        }
+        glob_match(&self.toks, text)
+    }
+
+    /// A string the pattern matches (for tests and examples).
+    fn example(&self) -> String {
+        self.toks
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(s) => s.as_str(),
+                Tok::Star => "",
+                Tok::One => "x",
+            })
+            .collect()
+    }
+}
+
+fn glob_match(toks: &[Tok], text: &str) -> bool {
+    match toks.first() {
+        None => text.is_empty(),
+        Some(Tok::Lit(l)) => text
+            .strip_prefix(l.as_str())
+            .is_some_and(|rest| glob_match(&toks[1..], rest)),
+        Some(Tok::One) => {
+            let mut c = text.chars();
+            c.next().is_some() && glob_match(&toks[1..], c.as_str())
+        }
+        Some(Tok::Star) => {
+            let rest = &toks[1..];
+            if rest.is_empty() {
+                return true;
+            }
+            // Jump straight to the places where the next literal occurs.
+            if let Some(Tok::Lit(l)) = rest.first() {
+                let mut from = 0;
+                while let Some(p) = text[from..].find(l.as_str()) {
+                    let at = from + p;
+                    if glob_match(rest, &text[at..]) {
+                        return true;
+                    }
+                    from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+                }
+                return false;
+            }
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(text.len()))
+                .any(|i| glob_match(rest, &text[i..]))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cmp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    /// Field absent or null.
+    Null,
+    Exists(bool),
+    Str(Glob),
+    Re(regex::Regex),
+    Cidr(IpNet),
+    Num(Cmp, f64),
+    FieldRef(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+struct FieldMatch {
+    path: Vec<String>,
+    matchers: Vec<Matcher>,
+    /// `|all`: every matcher must match, instead of any.
+    all: bool,
+    /// Plain equality on `eventName`, usable for the rule index.
+    plain_values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+enum Search {
+    /// All fields must match.
+    Fields(Vec<FieldMatch>),
+    /// Any of several maps.
+    AnyOf(Vec<Search>),
+    /// Keywords: any must occur in the event text.
+    Keywords(Vec<Glob>),
+}
+
+#[derive(Debug, Clone)]
+enum Cond {
+    Sel(usize),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+    AnyOf(Vec<usize>),
+    AllOf(Vec<usize>),
+}
+
+/// A loaded rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: Arc<RuleMeta>,
+    searches: Vec<Search>,
+    cond: Cond,
+}
+
+/// The loaded rules with an index from event name to the rules that can match.
+#[derive(Debug, Default, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    by_event_name: HashMap<String, Vec<usize>>,
+    unindexed: Vec<usize>,
+}
+
+/// Why a rule did not load.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unsupported(pub String);
+
+fn unsupported<T>(msg: impl Into<String>) -> Result<T, Unsupported> {
+    Err(Unsupported(msg.into()))
+}
+
+fn yaml_str(v: &Yaml) -> Option<String> {
+    match v {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Number(n) => Some(n.to_string()),
+        Yaml::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn escape_glob(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
+}
+
+fn compile_value(v: &Yaml, mods: &[&str]) -> Result<Vec<Matcher>, Unsupported> {
+    let cased = mods.contains(&"cased");
+    if matches!(v, Yaml::Null) {
+        return Ok(vec![Matcher::Null]);
+    }
+    if let Some(m) = mods
+        .iter()
+        .find(|m| matches!(**m, "gt" | "gte" | "lt" | "lte"))
+    {
+        let n: f64 = yaml_str(v)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Unsupported(format!("|{m} needs a number")))?;
+        let c = match *m {
+            "gt" => Cmp::Gt,
+            "gte" => Cmp::Gte,
+            "lt" => Cmp::Lt,
+            _ => Cmp::Lte,
+        };
+        return Ok(vec![Matcher::Num(c, n)]);
+    }
+    if mods.contains(&"exists") {
+        let b = match v {
+            Yaml::Bool(b) => *b,
+            _ => return unsupported("|exists needs true or false"),
+        };
+        return Ok(vec![Matcher::Exists(b)]);
+    }
+    let s = yaml_str(v).ok_or_else(|| {
+        Unsupported("a value that is neither a string, a number, a boolean nor null".into())
+    })?;
+    if mods.contains(&"fieldref") {
+        return Ok(vec![Matcher::FieldRef(
+            s.split('.').map(str::to_owned).collect(),
+        )]);
+    }
+    if mods.contains(&"cidr") {
+        let net: IpNet = s
+            .parse()
+            .map_err(|_| Unsupported(format!("|cidr value {s:?} is not a CIDR block")))?;
+        return Ok(vec![Matcher::Cidr(net)]);
+    }
+    if mods.contains(&"re") {
+        let mut flags = String::new();
+        for (m, f) in [("i", 'i'), ("m", 'm'), ("s", 's')] {
+            if mods.contains(&m) {
+                flags.push(f);
+            }
+        }
+        let pat = if flags.is_empty() {
+            s.clone()
+        } else {
+            format!("(?{flags}){s}")
+        };
+        let re = regex::Regex::new(&pat)
+            .map_err(|e| Unsupported(format!("|re pattern {s:?} does not compile: {e}")))?;
+        return Ok(vec![Matcher::Re(re)]);
+    }
+    // Value transformations produce literal variants; wildcards in the result
+    // are literal characters.
+    let mut variants: Vec<(String, bool)> = vec![(s.clone(), false)];
+    if mods.contains(&"windash") {
+        variants = variants
+            .into_iter()
+            .flat_map(|(v, lit)| {
+                let mut out = vec![(v.clone(), lit)];
+                if v.contains('-') {
+                    for d in ["/", "\u{2013}", "\u{2014}", "\u{2015}"] {
+                        out.push((v.replace('-', d), lit));
+                    }
+                }
+                out
+            })
+            .collect();
+    }
+    if mods.contains(&"base64offset") {
+        variants = variants
+            .into_iter()
+            .flat_map(|(v, _)| {
+                let b = v.as_bytes().to_vec();
+                (0..3usize)
+                    .map(|i| {
+                        let mut padded = vec![b' '; i];
+                        padded.extend_from_slice(&b);
+                        let enc = base64::engine::general_purpose::STANDARD.encode(&padded);
+                        let start = [0, 2, 3][i];
+                        let end_trim = [0, 3, 2][(b.len() + i) % 3];
+                        let enc = enc.trim_end_matches('=');
+                        let end = enc.len().saturating_sub(if (b.len() + i) % 3 == 0 {
+                            0
+                        } else {
+                            end_trim.min(enc.len())
+                        });
+                        (
+                            enc.get(start..end.max(start)).unwrap_or("").to_owned(),
+                            true,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    } else if mods.contains(&"base64") {
+        variants = variants
+            .into_iter()
+            .map(|(v, _)| {
+                (
+                    base64::engine::general_purpose::STANDARD.encode(v.as_bytes()),
+                    true,
+                )
+            })
+            .collect();
+    }
+    let contains = mods.contains(&"contains") || mods.contains(&"base64offset");
+    let starts = mods.contains(&"startswith");
+    let ends = mods.contains(&"endswith");
+    Ok(variants
+        .into_iter()
+        .map(|(v, literal)| {
+            let body = if literal { escape_glob(&v) } else { v };
+            let pat = match (contains, starts, ends) {
+                (true, _, _) => format!("*{body}*"),
+                (_, true, _) => format!("{body}*"),
+                (_, _, true) => format!("*{body}"),
+                _ => body,
+            };
+            Matcher::Str(Glob::parse(&pat, cased))
+        })
+        .collect())
+}
+
+const KNOWN_MODIFIERS: &[&str] = &[
+    "contains",
+    "startswith",
+    "endswith",
+    "all",
+    "re",
+    "i",
+    "m",
+    "s",
+    "cidr",
+    "base64",
+    "base64offset",
+    "windash",
+    "exists",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "fieldref",
+    "cased",
+];
+
+fn compile_field(key: &str, value: &Yaml) -> Result<FieldMatch, Unsupported> {
+    let mut parts = key.split('|');
+    let field = parts.next().unwrap_or("");
+    let mods: Vec<&str> = parts.collect();
+    for m in &mods {
+        if !KNOWN_MODIFIERS.contains(m) {
+            return unsupported(format!("field modifier |{m} (on {field})"));
+        }
+    }
+    let values: Vec<&Yaml> = match value {
+        Yaml::Sequence(s) => s.iter().collect(),
+        other => vec![other],
+    };
+    let mut matchers = Vec::new();
+    for v in &values {
+        if matches!(v, Yaml::Mapping(_) | Yaml::Sequence(_)) {
+            return unsupported(format!("a nested list or map as the value of {field}"));
+        }
+        matchers.extend(compile_value(v, &mods)?);
+    }
+    let plain = mods.is_empty()
+        && values
+            .iter()
+            .all(|v| yaml_str(v).is_some_and(|s| !s.contains(['*', '?', '\\'])));
+    let plain_values = (plain && field == "eventName").then(|| {
+        values
+            .iter()
+            .filter_map(|v| yaml_str(v))
+            .map(|s| s.to_lowercase())
+            .collect()
+    });
+    let path = if field.is_empty() {
+        Vec::new()
+    } else {
+        field.split('.').map(str::to_owned).collect()
+    };
+    if path.is_empty() {
+        return unsupported("an empty field name");
+    }
+    Ok(FieldMatch {
+        path,
+        matchers,
+        all: mods.contains(&"all"),
+        plain_values,
+    })
+}
+
+fn compile_search(v: &Yaml) -> Result<Search, Unsupported> {
+    match v {
+        Yaml::Mapping(m) => {
+            let mut fields = Vec::new();
+            for (k, val) in m {
+                let k = yaml_str(k).ok_or_else(|| Unsupported("a non-string field name".into()))?;
+                fields.push(compile_field(&k, val)?);
+            }
+            Ok(Search::Fields(fields))
+        }
+        Yaml::Sequence(items) => {
+            if items.iter().all(|i| matches!(i, Yaml::Mapping(_))) {
+                Ok(Search::AnyOf(
+                    items.iter().map(compile_search).collect::<Result<_, _>>()?,
+                ))
+            } else if items.iter().all(|i| yaml_str(i).is_some()) {
+                Ok(Search::Keywords(
+                    items
+                        .iter()
+                        .filter_map(yaml_str)
+                        .map(|s| Glob::parse(&format!("*{s}*"), false))
+                        .collect(),
+                ))
+            } else {
+                unsupported("a list mixing maps and plain values")
+            }
+        }
+        Yaml::String(_) | Yaml::Number(_) => Ok(Search::Keywords(vec![Glob::parse(
+            &format!("*{}*", yaml_str(v).unwrap_or_default()),
+            false,
+        )])),
+        _ => unsupported("a detection item that is neither a map, a list nor a keyword"),
+    }
+}
+
+// ---- conditions ----
+
+#[derive(Debug, Clone, PartialEq)]
+enum CTok {
+    Word(String),
+    LParen,
+    RParen,
+}
+
+fn lex(cond: &str) -> Result<Vec<CTok>, Unsupported> {
+    if let Some(p) = cond.find('|') {
+        return unsupported(format!(
+            "the aggregation `{}` in the condition (use a threshold rule instead)",
+            cond[p..].trim()
+        ));
+    }
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for c in cond.chars() {
+        match c {
+            '(' | ')' | ' ' | '\t' | '\n' => {
+                if !word.is_empty() {
+                    out.push(CTok::Word(std::mem::take(&mut word)));
+                }
+                match c {
+                    '(' => out.push(CTok::LParen),
+                    ')' => out.push(CTok::RParen),
+                    _ => {}
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        out.push(CTok::Word(word));
+    }
+    Ok(out)
+}
+
+struct CondParser<'a> {
+    toks: Vec<CTok>,
+    pos: usize,
+    names: &'a [String],
+}
+
+impl CondParser<'_> {
+    fn peek_word(&self) -> Option<&str> {
+        match self.toks.get(self.pos) {
+            Some(CTok::Word(w)) => Some(w.as_str()),
+            _ => None,
+        }
+    }
+    fn or(&mut self) -> Result<Cond, Unsupported> {
+        let mut left = self.and()?;
+        while self.peek_word() == Some("or") {
+            self.pos += 1;
+            let right = self.and()?;
+            left = Cond::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+    fn and(&mut self) -> Result<Cond, Unsupported> {
+        let mut left = self.not()?;
+        while self.peek_word() == Some("and") {
+            self.pos += 1;
+            let right = self.not()?;
+            left = Cond::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+    fn not(&mut self) -> Result<Cond, Unsupported> {
+        if self.peek_word() == Some("not") {
+            self.pos += 1;
+            return Ok(Cond::Not(Box::new(self.not()?)));
+        }
+        self.atom()
+    }
+    fn pattern(&self, p: &str) -> Result<Vec<usize>, Unsupported> {
+        let g = Glob::parse(p, true);
+        let hits: Vec<usize> = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| p == "them" || g.matches(n))
+            .map(|(i, _)| i)
+            .collect();
+        if hits.is_empty() {
+            return unsupported(format!(
+                "the pattern {p:?} in the condition names no detection item"
+            ));
+        }
+        Ok(hits)
+    }
+    fn atom(&mut self) -> Result<Cond, Unsupported> {
+        match self.toks.get(self.pos).cloned() {
+            Some(CTok::LParen) => {
+                self.pos += 1;
+                let c = self.or()?;
+                if self.toks.get(self.pos) != Some(&CTok::RParen) {
+                    return unsupported("a missing closing parenthesis in the condition");
+                }
+                self.pos += 1;
+                Ok(c)
+            }
+            Some(CTok::Word(w)) if w == "1" || w == "all" || w == "any" => {
+                if self.toks.get(self.pos + 1) != Some(&CTok::Word("of".into())) {
+                    return unsupported(format!("`{w}` without `of` in the condition"));
+                }
+                let Some(CTok::Word(p)) = self.toks.get(self.pos + 2).cloned() else {
+                    return unsupported("`of` without a pattern in the condition");
+                };
+                self.pos += 3;
+                let hits = self.pattern(&p)?;
+                Ok(if w == "all" {
+                    Cond::AllOf(hits)
+                } else {
+                    Cond::AnyOf(hits)
+                })
+            }
+            Some(CTok::Word(w)) => {
+                self.pos += 1;
+                match self.names.iter().position(|n| *n == w) {
+                    Some(i) => Ok(Cond::Sel(i)),
+                    None if w.parse::<u32>().is_ok() => {
+                        unsupported(format!("`{w} of` (only `1 of` and `all of` are supported)"))
+                    }
+                    None => unsupported(format!(
+                        "the condition names {w:?}, which is not a detection item"
+                    )),
+                }
+            }
+            _ => unsupported("an incomplete condition"),
+        }
+    }
+}
+
+fn parse_condition(cond: &str, names: &[String]) -> Result<Cond, Unsupported> {
+    let mut p = CondParser {
+        toks: lex(cond)?,
+        pos: 0,
+        names,
+    };
+    let c = p.or()?;
+    if p.pos != p.toks.len() {
+        return unsupported(format!(
+            "unexpected words at the end of the condition {cond:?}"
+        ));
+    }
+    Ok(c)
+}
+
+// ---- loading ----
+
+fn level(s: Option<&str>) -> Severity {
+    match s.unwrap_or("medium") {
+        "critical" => Severity::Critical,
+        "high" => Severity::High,
+        "low" => Severity::Low,
+        "informational" => Severity::Info,
+        _ => Severity::Medium,
+    }
+}
+
+fn tactic_name(tag: &str) -> Option<String> {
+    let t = tag.strip_prefix("attack.")?;
+    if t.starts_with('t') && t[1..].chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if t.starts_with('g') || t.starts_with('s') && t[1..].chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        t.split(['-', '_'])
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("And", "and"),
+    )
+}
+
+impl Rule {
+    /// Parses one rule file's text.
+    pub fn parse(file: &str, text: &str) -> Result<Rule, Unsupported> {
+        let y: Yaml =
+            serde_norway::from_str(text).map_err(|e| Unsupported(format!("YAML error: {e}")))?;
+        let get = |k: &str| y.get(k);
+        let title = get("title")
+            .and_then(yaml_str)
+            .unwrap_or_else(|| file.to_owned());
+        let logsource = get("logsource");
+        let product = logsource
+            .and_then(|l| l.get("product"))
+            .and_then(yaml_str)
+            .unwrap_or_default();
+        let service = logsource
+            .and_then(|l| l.get("service"))
+            .and_then(yaml_str)
+            .unwrap_or_default();
+        if !product.eq_ignore_ascii_case("aws") || !service.eq_ignore_ascii_case("cloudtrail") {
+            return unsupported(format!(
+                "logsource product {product:?} service {service:?} (only aws/cloudtrail)"
+            ));
+        }
+        let det = get("detection")
+            .and_then(Yaml::as_mapping)
+            .ok_or_else(|| Unsupported("no detection section".into()))?;
+        let mut names = Vec::new();
+        let mut searches = Vec::new();
+        let mut conditions = Vec::new();
+        for (k, v) in det {
+            let k = yaml_str(k).unwrap_or_default();
+            match k.as_str() {
+                "condition" => match v {
+                    Yaml::Sequence(list) => conditions.extend(list.iter().filter_map(yaml_str)),
+                    other => conditions.extend(yaml_str(other)),
+                },
+                "timeframe" => {}
+                _ => {
+                    names.push(k.clone());
+                    searches.push(
+                        compile_search(v).map_err(|e| Unsupported(format!("{} (in {k})", e.0)))?,
+                    );
+                }
+            }
+        }
+        if conditions.is_empty() {
+            return unsupported("no condition");
+        }
+        let mut cond: Option<Cond> = None;
+        for c in &conditions {
+            let parsed = parse_condition(c, &names)?;
+            cond = Some(match cond {
+                None => parsed,
+                Some(prev) => Cond::Or(Box::new(prev), Box::new(parsed)),
+            });
+        }
+        let tags: Vec<String> = get("tags")
+            .and_then(Yaml::as_sequence)
+            .map(|s| s.iter().filter_map(yaml_str).collect())
+            .unwrap_or_default();
+        let technique = tags
+            .iter()
+            .find_map(|t| {
+                t.strip_prefix("attack.t")
+                    .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                    .map(|r| format!("T{}", r.to_uppercase()))
+            })
+            .unwrap_or_default();
+        let falsepositives: Vec<String> = get("falsepositives")
+            .and_then(Yaml::as_sequence)
+            .map(|s| s.iter().filter_map(yaml_str).collect())
+            .unwrap_or_default();
+        let id = get("id").and_then(yaml_str).unwrap_or_default();
+        let meta = RuleMeta {
+            id,
+            type_name: format!("Sigma:{title}"),
+            title,
+            file: file.to_owned(),
+            severity: level(get("level").and_then(yaml_str).as_deref()),
+            description: get("description")
+                .and_then(yaml_str)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            tactics: tags.iter().filter_map(|t| tactic_name(t)).collect(),
+            technique,
+            remediation: if falsepositives.is_empty() {
+                "Confirm the activity with the principal's owner; if it is not expected, treat the credentials as compromised.".into()
+            } else {
+                format!(
+                    "Known false positives: {}. If none applies, treat the credentials as compromised.",
+                    falsepositives.join("; ")
+                )
+            },
+        };
+        Ok(Rule {
+            meta: Arc::new(meta),
+            searches,
+            cond: cond.ok_or_else(|| Unsupported("no condition".into()))?,
+        })
+    }
+
+    /// The lowercase event names an event must have for the rule to match,
+    /// or `None` when the rule can match any event.
+    fn required_names(&self) -> Option<HashSet<String>> {
+        fn search(s: &Search) -> Option<HashSet<String>> {
+            match s {
+                Search::Fields(f) => f
+                    .iter()
+                    .find_map(|f| f.plain_values.as_ref())
+                    .map(|v| v.iter().cloned().collect()),
+                Search::AnyOf(list) => {
+                    let mut all = HashSet::new();
+                    for s in list {
+                        all.extend(search(s)?);
+                    }
+                    Some(all)
+                }
+                Search::Keywords(_) => None,
+            }
+        }
+        fn cond(c: &Cond, r: &Rule) -> Option<HashSet<String>> {
+            let and = |a: Option<HashSet<String>>, b: Option<HashSet<String>>| match (a, b) {
+                (Some(x), Some(y)) => Some(x.intersection(&y).cloned().collect()),
+                (x, None) | (None, x) => x,
+            };
+            let or = |a: Option<HashSet<String>>, b: Option<HashSet<String>>| match (a, b) {
+                (Some(mut x), Some(y)) => {
+                    x.extend(y);
+                    Some(x)
+                }
+                _ => None,
+            };
+            match c {
+                Cond::Sel(i) => search(&r.searches[*i]),
+                Cond::And(a, b) => and(cond(a, r), cond(b, r)),
+                Cond::Or(a, b) => or(cond(a, r), cond(b, r)),
+                Cond::Not(_) => None,
+                Cond::AnyOf(list) => list
+                    .iter()
+                    .map(|i| search(&r.searches[*i]))
+                    .reduce(or)
+                    .flatten(),
+                Cond::AllOf(list) => list
+                    .iter()
+                    .map(|i| search(&r.searches[*i]))
+                    .reduce(and)
+                    .flatten(),
+            }
+        }
+        cond(&self.cond, self)
+    }
+
+    /// Whether the rule matches the event.
+    pub fn matches(&self, ev: &CtEvent) -> bool {
+        self.eval(&self.cond, ev)
+    }
+
+    fn eval(&self, c: &Cond, ev: &CtEvent) -> bool {
+        match c {
+            Cond::Sel(i) => search_matches(&self.searches[*i], ev),
+            Cond::And(a, b) => self.eval(a, ev) && self.eval(b, ev),
+            Cond::Or(a, b) => self.eval(a, ev) || self.eval(b, ev),
+            Cond::Not(a) => !self.eval(a, ev),
+            Cond::AnyOf(l) => l.iter().any(|i| search_matches(&self.searches[*i], ev)),
+            Cond::AllOf(l) => l.iter().all(|i| search_matches(&self.searches[*i], ev)),
+        }
+    }
+}
+
+// ---- evaluation ----
+
+/// One value found at a field path.
+#[derive(Debug, Clone)]
+enum FVal<'a> {
+    Str(Cow<'a, str>),
+    Num(f64, String),
+    Bool(bool),
+    Null,
+    /// An object or array, as its JSON text.
+    Obj(String),
+}
+
+impl FVal<'_> {
+    fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            FVal::Str(s) => Some(Cow::Borrowed(s)),
+            FVal::Num(_, s) | FVal::Obj(s) => Some(Cow::Borrowed(s)),
+            FVal::Bool(b) => Some(Cow::Owned(b.to_string())),
+            FVal::Null => None,
+        }
+    }
+}
+
+fn collect_json<'a>(v: &'a Json, path: &[String], out: &mut Vec<FVal<'a>>) {
+    match (v, path.split_first()) {
+        (Json::Array(items), _) => {
+            for i in items {
+                if path.is_empty() {
+                    // A list value: each element is a candidate, and the
+                    // list as a whole for object comparisons.
+                    collect_json(i, path, out);
+                } else {
+                    collect_json(i, path, out);
+                }
+            }
+            if path.is_empty() {
+                out.push(FVal::Obj(v.to_string()));
+            }
+        }
+        (Json::Object(m), Some((head, rest))) => {
+            if let Some(x) = m.get(head.as_str()) {
+                collect_json(x, rest, out);
+            }
+        }
+        (_, Some(_)) => {}
+        (Json::Object(_), None) => out.push(FVal::Obj(v.to_string())),
+        (Json::String(s), None) => out.push(FVal::Str(Cow::Borrowed(s))),
+        (Json::Number(n), None) => {
+            out.push(FVal::Num(n.as_f64().unwrap_or(f64::NAN), n.to_string()))
+        }
+        (Json::Bool(b), None) => out.push(FVal::Bool(*b)),
+        (Json::Null, None) => out.push(FVal::Null),
+    }
+}
+
+fn typed<'e>(ev: &'e CtEvent, path: &[String]) -> Option<Option<&'e str>> {
+    let r = &ev.rec;
+    let one = |v: &'e Option<crate::cloudtrail::Str<'e>>| Some(v.as_deref());
+    match path {
+        [a] => match a.as_str() {
+            "eventName" => one(&r.event_name),
+            "eventSource" => one(&r.event_source),
+            "awsRegion" => one(&r.aws_region),
+            "sourceIPAddress" => one(&r.source_ip_address),
+            "userAgent" => one(&r.user_agent),
+            "errorCode" => one(&r.error_code),
+            "errorMessage" => one(&r.error_message),
+            "eventID" => one(&r.event_id),
+            "eventType" => one(&r.event_type),
+            "recipientAccountId" => one(&r.recipient_account_id),
+            _ => None,
+        },
+        [u, c, i, f] if u == "userIdentity" && c == "sessionContext" && i == "sessionIssuer" => {
+            let iss = r
+                .user_identity
+                .as_ref()
+                .and_then(|x| x.session_context.as_ref())
+                .and_then(|c| c.session_issuer.as_ref());
+            let g = |h: fn(
+                &'e crate::cloudtrail::SessionIssuer<'e>,
+            ) -> &'e Option<crate::cloudtrail::Str<'e>>| {
+                Some(iss.and_then(|i| h(i).as_deref()))
+            };
+            match f.as_str() {
+                "type" => g(|i| &i.kind),
+                "userName" => g(|i| &i.user_name),
+                "arn" => g(|i| &i.arn),
+                "principalId" => g(|i| &i.principal_id),
+                "accountId" => g(|i| &i.account_id),
+                _ => None,
+            }
+        }
+        [u, b] if u == "userIdentity" => {
+            let id = r.user_identity.as_ref();
+            let f = |g: fn(
+                &'e crate::cloudtrail::UserIdentity<'e>,
+            ) -> &'e Option<crate::cloudtrail::Str<'e>>| {
+                Some(id.and_then(|i| g(i).as_deref()))
+            };
+            match b.as_str() {
+                "type" => f(|i| &i.kind),
+                "arn" => f(|i| &i.arn),
+                "principalId" => f(|i| &i.principal_id),
+                "accountId" => f(|i| &i.account_id),
+                "accessKeyId" => f(|i| &i.access_key_id),
+                "userName" => f(|i| &i.user_name),
+                "invokedBy" => f(|i| &i.invoked_by),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn values<'e>(ev: &'e CtEvent, path: &[String]) -> Vec<FVal<'e>> {
+    if let Some(v) = typed(ev, path) {
+        return v
+            .map(|s| vec![FVal::Str(Cow::Borrowed(s))])
+            .unwrap_or_default();
+    }
+    let mut out = Vec::new();
+    let (root, rest) = match path.first().map(String::as_str) {
+        Some("requestParameters") => (ev.request(), &path[1..]),
+        Some("responseElements") => (ev.response(), &path[1..]),
+        Some("additionalEventData") => (ev.additional(), &path[1..]),
+        _ => (ev.whole(), path),
+    };
+    if let Some(root) = root {
+        collect_json(root, rest, &mut out);
+    } else if path.len() == 1
+        && matches!(
+            path[0].as_str(),
+            "requestParameters" | "responseElements" | "additionalEventData"
+        )
+    {
+        // Present as JSON null (or absent): both read as null.
+        out.push(FVal::Null);
+    }
+    out
+}
+
+fn value_matches(m: &Matcher, vals: &[FVal], ev: &CtEvent) -> bool {
+    match m {
+        Matcher::Null => vals.is_empty() || vals.iter().any(|v| matches!(v, FVal::Null)),
+        Matcher::Exists(want) => {
+            (!vals.is_empty() && !vals.iter().all(|v| matches!(v, FVal::Null))) == *want
+        }
+        Matcher::Str(g) => vals.iter().any(|v| v.text().is_some_and(|t| g.matches(&t))),
+        Matcher::Re(re) => vals
+            .iter()
+            .any(|v| v.text().is_some_and(|t| re.is_match(&t))),
+        Matcher::Cidr(net) => vals.iter().any(|v| {
+            v.text()
+                .and_then(|t| t.parse::<IpAddr>().ok())
+                .is_some_and(|ip| net.contains(&ip))
+        }),
+        Matcher::Num(c, n) => vals.iter().any(|v| {
+            let x = match v {
+                FVal::Num(x, _) => Some(*x),
+                FVal::Str(s) => s.parse().ok(),
+                _ => None,
+            };
+            x.is_some_and(|x| match c {
+                Cmp::Gt => x > *n,
+                Cmp::Gte => x >= *n,
+                Cmp::Lt => x < *n,
+                Cmp::Lte => x <= *n,
+            })
+        }),
+        Matcher::FieldRef(other) => {
+            let o = values(ev, other);
+            vals.iter().any(|v| {
+                o.iter().any(|w| match (v.text(), w.text()) {
+                    (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
+                    _ => false,
+                })
+            })
+        }
+    }
+}
+
+fn search_matches(s: &Search, ev: &CtEvent) -> bool {
+    match s {
+        Search::Fields(fields) => fields.iter().all(|f| {
+            let vals = values(ev, &f.path);
+            if f.all {
+                f.matchers.iter().all(|m| value_matches(m, &vals, ev))
+            } else {
+                f.matchers.iter().any(|m| value_matches(m, &vals, ev))
+            }
+        }),
+        Search::AnyOf(list) => list.iter().any(|s| search_matches(s, ev)),
+        Search::Keywords(k) => k.iter().any(|g| g.matches(ev.raw)),
+    }
+}
+
+impl RuleSet {
+    pub fn add(&mut self, rule: Rule) {
+        let i = self.rules.len();
+        match rule.required_names() {
+            Some(names) if !names.is_empty() => {
+                for n in names {
+                    self.by_event_name.entry(n).or_default().push(i);
+                }
+            }
+            _ => self.unindexed.push(i),
+        }
+        self.rules.push(rule);
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+    /// How many rules every event meets, whatever its name.
+    pub fn unindexed_len(&self) -> usize {
+        self.unindexed.len()
+    }
+
+    /// Calls `f` for each rule that matches `ev`; only rules indexed under
+    /// the event's name (and the few that cannot be indexed) are evaluated.
+    pub fn matches(&self, ev: &CtEvent, f: &mut dyn FnMut(&Arc<RuleMeta>)) {
+        let name = ev.rec.event_name.as_deref().unwrap_or("");
+        // Lowercase into a stack buffer: this runs for every event.
+        let mut buf = [0u8; 128];
+        let lower;
+        let key = if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name.as_bytes());
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).unwrap_or(name)
+        } else {
+            lower = name.to_ascii_lowercase();
+            lower.as_str()
+        };
+        if let Some(list) = self.by_event_name.get(key) {
+            for &i in list {
+                if self.rules[i].matches(ev) {
+                    f(&self.rules[i].meta);
+                }
+            }
+        }
+        for &i in &self.unindexed {
+            if self.rules[i].matches(ev) {
+                f(&self.rules[i].meta);
+            }
+        }
+    }
+
+    /// Loads every `.yml`/`.yaml` file under `dir` (recursively). Rules that
+    /// use unsupported constructs are reported by name and skipped.
+    pub fn load_dir(&mut self, dir: &Path, diags: &mut Vec<Diagnostic>) -> std::io::Result<usize> {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files)?;
+        files.sort();
+        let mut loaded = 0;
+        for f in files {
+            let name = f.display().to_string();
+            match std::fs::read_to_string(&f) {
+                Ok(text) => match Rule::parse(&name, &text) {
+                    Ok(r) => {
+                        self.add(r);
+                        loaded += 1;
+                    }
+                    Err(e) => {
+                        let title = serde_norway::from_str::<Yaml>(&text)
+                            .ok()
+                            .and_then(|y| y.get("title").and_then(yaml_str))
+                            .unwrap_or_default();
+                        diags.push(Diagnostic::new(
+                            DiagnosticKind::Unsupported,
+                            &name,
+                            None,
+                            format!("Sigma rule {title:?} not loaded: it uses {}", e.0),
+                        ));
+                    }
+                },
+                Err(e) => diags.push(Diagnostic::new(
+                    DiagnosticKind::Io,
+                    &name,
+                    None,
+                    format!("cannot read: {e}"),
+                )),
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    if dir.is_file() {
+        out.push(dir.to_path_buf());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            collect_files(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Builds an event that satisfies a rule, from the rule's own selections (for
+/// tests and for `--explain`-style examples). `None` when no simple witness
+/// exists.
+pub fn witness(rule: &Rule) -> Option<Json> {
+    let mut ev = serde_json::json!({});
+    fn set(ev: &mut Json, path: &[String], v: Json) {
+        let mut cur = ev;
+        for (i, p) in path.iter().enumerate() {
+            if !cur.is_object() {
+                *cur = serde_json::json!({});
+            }
+            let m = cur.as_object_mut().expect("object");
+            if i + 1 == path.len() {
+                m.insert(p.clone(), v);
+                return;
+            }
+            cur = m.entry(p.clone()).or_insert_with(|| serde_json::json!({}));
+        }
+    }
+    fn example(m: &Matcher) -> Option<Json> {
+        Some(match m {
+            Matcher::Null | Matcher::Exists(false) => return None,
+            Matcher::Exists(true) => Json::String("present".into()),
+            Matcher::Str(g) => Json::String(g.example()),
+            Matcher::Re(re) => Json::String(
+                re.as_str()
+                    .replace(".+", "x")
+                    .replace(".*", "")
+                    .replace("\\.", ".")
+                    .trim_start_matches('^')
+                    .trim_end_matches('$')
+                    .to_owned(),
+            ),
+            Matcher::Cidr(n) => Json::String(n.network().to_string()),
+            Matcher::Num(c, n) => serde_json::json!(match c {
+                Cmp::Gt => n + 1.0,
+                Cmp::Lt => n - 1.0,
+                _ => *n,
+            }),
+            Matcher::FieldRef(_) => return None,
+        })
+    }
+    fn apply(ev: &mut Json, s: &Search, positive: bool) {
+        match s {
+            Search::Fields(fields) => {
+                for f in fields {
+                    if positive {
+                        if f.all {
+                            let text: Vec<String> = f
+                                .matchers
+                                .iter()
+                                .filter_map(example)
+                                .filter_map(|j| j.as_str().map(str::to_owned))
+                                .collect();
+                            set(ev, &f.path, Json::String(text.join(" ")));
+                        } else if let Some(v) = f.matchers.first().and_then(example) {
+                            set(ev, &f.path, v);
+                        }
+                    } else if f.matchers.iter().all(|m| matches!(m, Matcher::Null)) {
+                        set(ev, &f.path, Json::String("present".into()));
+                    } else if let Some(Matcher::FieldRef(_)) = f.matchers.first() {
+                        set(ev, &f.path, Json::String("rampart-differs".into()));
+                    }
+                }
+            }
+            Search::AnyOf(list) => {
+                if positive {
+                    if let Some(first) = list.first() {
+                        apply(ev, first, true);
+                    }
+                } else {
+                    list.iter().for_each(|s| apply(ev, s, false));
+                }
+            }
+            Search::Keywords(k) => {
+                if positive && let Some(g) = k.first() {
+                    set(
+                        ev,
+                        &["rampartKeyword".to_owned()],
+                        Json::String(g.example()),
+                    );
+                }
+            }
+        }
+    }
+    fn walk(ev: &mut Json, r: &Rule, c: &Cond, positive: bool) {
+        match c {
+            Cond::Sel(i) => apply(ev, &r.searches[*i], positive),
+            Cond::And(a, b) if positive => {
+                walk(ev, r, a, true);
+                walk(ev, r, b, true)
+            }
+            Cond::Or(a, b) if !positive => {
+                walk(ev, r, a, false);
+                walk(ev, r, b, false)
+            }
+            Cond::And(a, _) | Cond::Or(a, _) => walk(ev, r, a, positive),
+            Cond::Not(a) => walk(ev, r, a, !positive),
+            Cond::AnyOf(l) if positive => walk(ev, r, &Cond::Sel(l[0]), true),
+            Cond::AllOf(l) if !positive => walk(ev, r, &Cond::Sel(l[0]), false),
+            Cond::AnyOf(l) | Cond::AllOf(l) => {
+                l.iter().for_each(|i| apply(ev, &r.searches[*i], positive))
+            }
+        }
+    }
+    walk(&mut ev, rule, &rule.cond, true);
+    Some(ev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(det: &str) -> Rule {
+        let text = format!(
+            "title: t\nid: x\nlogsource: {{product: aws, service: cloudtrail}}\nlevel: high\ntags: [attack.defense-evasion, attack.t1562.008]\ndetection:\n{det}"
+        );
+        Rule::parse("t.yml", &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+    fn ev(json: &str) -> CtEvent<'_> {
+        CtEvent::parse(json).expect("event")
+    }
+
+    #[test]
+    fn equality_is_case_insensitive() {
+        // SigmaHQ writes 'NO'; CloudTrail writes "No".
+        let r = rule(
+            "  sel:\n    eventName: ConsoleLogin\n    additionalEventData.MFAUsed: 'NO'\n  condition: sel\n",
+        );
+        assert!(r.matches(&ev(
+            r#"{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"No"}}"#
+        )));
+        assert!(!r.matches(&ev(
+            r#"{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"Yes"}}"#
+        )));
+        assert_eq!(r.meta.tactics, vec!["Defense Evasion"]);
+        assert_eq!(r.meta.technique, "T1562.008");
+    }
+
+    #[test]
+    fn not_over_missing_field_is_true() {
+        let r = rule(
+            "  sel:\n    eventName: X\n  filter:\n    userAgent|contains: terraform\n  condition: sel and not filter\n",
+        );
+        assert!(r.matches(&ev(r#"{"eventName":"X"}"#)));
+        assert!(!r.matches(&ev(r#"{"eventName":"X","userAgent":"Terraform/1.5"}"#)));
+    }
+
+    #[test]
+    fn paths_reach_into_arrays() {
+        let r =
+            rule("  sel:\n    requestParameters.items.name|startswith: evil\n  condition: sel\n");
+        assert!(r.matches(&ev(
+            r#"{"requestParameters":{"items":[{"name":"ok"},{"name":"EvilOne"}]}}"#
+        )));
+        assert!(!r.matches(&ev(r#"{"requestParameters":{"items":[{"name":"ok"}]}}"#)));
+    }
+
+    #[test]
+    fn modifier_on_object_compares_its_text() {
+        let r = rule(
+            "  sel:\n    requestParameters|contains|all:\n      - '\"s3:GetObject\"'\n      - '\"Allow\"'\n  condition: sel\n",
+        );
+        assert!(r.matches(&ev(
+            r#"{"requestParameters":{"policy":{"Effect":"Allow","Action":"s3:GetObject"}}}"#
+        )));
+        assert!(!r.matches(&ev(
+            r#"{"requestParameters":{"policy":{"Effect":"Deny","Action":"s3:GetObject"}}}"#
+        )));
+    }
+
+    #[test]
+    fn null_wildcards_lists_and_patterns() {
+        let r = rule(
+            "  selection_a:\n    eventName: [A, B*]\n    errorCode: null\n  selection_b:\n    eventName: C\n  condition: 1 of selection_*\n",
+        );
+        assert!(r.matches(&ev(r#"{"eventName":"Bx"}"#)));
+        assert!(!r.matches(&ev(r#"{"eventName":"A","errorCode":"AccessDenied"}"#)));
+        assert!(r.matches(&ev(r#"{"eventName":"c"}"#)));
+        let r = rule(
+            "  s1:\n    eventName: A\n  s2:\n    sourceIPAddress|cidr: 10.0.0.0/8\n  condition: all of s*\n",
+        );
+        assert!(r.matches(&ev(r#"{"eventName":"A","sourceIPAddress":"10.1.2.3"}"#)));
+        assert!(!r.matches(&ev(r#"{"eventName":"A","sourceIPAddress":"11.1.2.3"}"#)));
+        let r = rule("  s:\n    userIdentity.arn|re: '.+:assumed-role/aws:.+'\n  condition: s\n");
+        assert!(r.matches(&ev(
+            r#"{"userIdentity":{"arn":"arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1"}}"#
+        )));
+        let r = rule("  k:\n    - 'evil-string'\n  condition: k\n");
+        assert!(r.matches(&ev(
+            r#"{"eventName":"A","requestParameters":{"x":"an EVIL-string here"}}"#
+        )));
+        let r = rule(
+            "  s:\n    requestParameters.cmd|base64offset|contains: 'whoami'\n  condition: s\n",
+        );
+        let enc = base64::engine::general_purpose::STANDARD.encode("run whoami now");
+        assert!(r.matches(&ev(&format!(
+            r#"{{"requestParameters":{{"cmd":"{enc}"}}}}"#
+        ))));
+        let r = rule(
+            "  s:\n    eventName: UpdateLoginProfile\n  f:\n    userIdentity.arn|fieldref: requestParameters.userName\n  condition: s and not f\n",
+        );
+        assert!(r.matches(&ev(r#"{"eventName":"UpdateLoginProfile","userIdentity":{"arn":"a"},"requestParameters":{"userName":"b"}}"#)));
+        assert!(!r.matches(&ev(r#"{"eventName":"UpdateLoginProfile","userIdentity":{"arn":"a"},"requestParameters":{"userName":"a"}}"#)));
+    }
+
+    #[test]
+    fn unsupported_constructs_are_named() {
+        let text = "title: agg\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: A\n  condition: sel | count() > 5\n";
+        let e = Rule::parse("a.yml", text).expect_err("aggregation");
+        assert!(e.0.contains("count()"), "{e}");
+        let text = "title: exp\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    ip|expand: '%x%'\n  condition: sel\n";
+        assert!(
+            Rule::parse("a.yml", text)
+                .expect_err("expand")
+                .0
+                .contains("|expand")
+        );
+    }
+
+    #[test]
+    fn index_by_event_name() {
+        let mut set = RuleSet::default();
+        set.add(rule(
+            "  sel:\n    eventName: [StopLogging, DeleteTrail]\n  condition: sel\n",
+        ));
+        set.add(rule(
+            "  sel:\n    userAgent|contains: kali\n  condition: sel\n",
+        ));
+        assert_eq!(set.unindexed_len(), 1);
+        let mut n = 0;
+        set.matches(
+            &ev(r#"{"eventName":"stoplogging","userAgent":"kali"}"#),
+            &mut |_| n += 1,
+        );
+        assert_eq!(n, 2);
+    }
+}

@@ -1,0 +1,124 @@
+//! Behavioural baselines: a learning run raises nothing; afterwards, what the
+//! baseline never saw raises the GuardDuty anomaly types, and only for
+//! principals and instances it knows.
+
+use rampart_detect::baseline::{Baseline, LEARNING_SECS};
+use rampart_detect::{Engine, EngineConfig, Report};
+use serde_json::json;
+
+const T0: i64 = 1_714_557_600;
+
+fn stamp(secs: i64) -> String {
+    time_string(secs)
+}
+
+fn time_string(secs: i64) -> String {
+    let days = secs.div_euclid(86_400) - 19_844; // days after 2024-05-01
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "2024-05-{:02}T{:02}:{:02}:{:02}Z",
+        days + 1,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn call(user: &str, source: &str, name: &str, secs: i64) -> serde_json::Value {
+    json!({"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":format!("arn:aws:iam::111122223333:user/{user}"),"accountId":"111122223333","userName":user},
+           "eventTime":stamp(secs),"eventSource":format!("{source}.amazonaws.com"),"eventName":name,"awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.20",
+           "requestParameters":{},"eventID":format!("{user}-{name}-{secs}"),"eventType":"AwsApiCall","recipientAccountId":"111122223333"})
+}
+
+fn flow(port: u16, bytes: u64, secs: i64) -> String {
+    format!(
+        "2 111122223333 eni-0web 10.0.1.10 198.18.7.7 44000 {port} 6 100 {bytes} {secs} {} ACCEPT OK\n",
+        secs + 60
+    )
+}
+
+fn run(baseline: Baseline, ct: Vec<serde_json::Value>, flows: String) -> Report {
+    let mut e = Engine::new(EngineConfig {
+        baseline: Some(baseline),
+        ..EngineConfig::default()
+    });
+    e.process_bytes(
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/x.json",
+        json!({"Records": ct}).to_string().as_bytes(),
+    );
+    e.process_bytes(
+        "AWSLogs/111122223333/vpcflowlogs/eu-west-1/x.log",
+        flows.as_bytes(),
+    );
+    e.finish()
+}
+
+#[test]
+fn learning_is_silent_then_new_behaviour_is_found() {
+    let week = LEARNING_SECS + 3600;
+    let ordinary = |t: i64| {
+        vec![
+            call("alice", "iam", "ListUsers", t),
+            call("alice", "ec2", "DescribeInstances", t + 1),
+            call("alice", "iam", "DeleteSecurityGroupRule", t + 2),
+        ]
+    };
+    let mut ct = ordinary(T0);
+    ct.extend(ordinary(T0 + week));
+    let flows = flow(443, 50_000, T0) + &flow(443, 60_000, T0 + week);
+    let first = run(Baseline::default(), ct, flows);
+    assert!(first.findings.is_empty(), "{:?}", first.findings);
+    let learned = first.baseline.expect("baseline kept");
+    assert!(learned.mature());
+
+    let later = T0 + week + 86_400;
+    let ct = vec![
+        call("alice", "ec2", "DeleteSecurityGroup", later),
+        call("alice", "iam", "ListUsers", later + 5),
+        call("mallory", "ec2", "DeleteSecurityGroup", later + 6),
+    ];
+    let flows = flow(6667, 1_000, later) + &flow(443, 2_000_000_000, later + 60);
+    let second = run(learned.clone(), ct, flows);
+    let types: Vec<&str> = second
+        .findings
+        .iter()
+        .map(|f| f.type_name.as_str())
+        .collect();
+    assert!(
+        types.contains(&"Impact:IAMUser/AnomalousBehavior"),
+        "{types:?}"
+    );
+    assert!(
+        types.contains(&"Behavior:EC2/NetworkPortUnusual"),
+        "{types:?}"
+    );
+    assert!(
+        types.contains(&"Behavior:EC2/TrafficVolumeUnusual"),
+        "{types:?}"
+    );
+    let impact: Vec<_> = second
+        .findings
+        .iter()
+        .filter(|f| f.type_name == "Impact:IAMUser/AnomalousBehavior")
+        .collect();
+    assert_eq!(
+        impact.len(),
+        1,
+        "only alice is known to the baseline: {impact:?}"
+    );
+    assert!(
+        impact[0]
+            .evidence
+            .principals
+            .iter()
+            .any(|p| p.ends_with("user/alice"))
+    );
+
+    // The next run has learned the new behaviour.
+    let third = run(
+        second.baseline.expect("baseline"),
+        vec![call("alice", "ec2", "DeleteSecurityGroup", later + 3600)],
+        flow(6667, 1_000, later + 3600),
+    );
+    assert!(third.findings.is_empty(), "{:?}", third.findings);
+}

@@ -61,6 +61,39 @@ pub enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Find committed secrets: files, staged changes, git history, baselines.
+    #[command(subcommand)]
+    Secrets(crate::cmd::secrets::SecretsCommand),
+    /// Score a CVSS 3.1, 3.0 or 4.0 vector: base score and rating.
+    ///
+    /// The same calculator as the report form. Exits 1 with the metric at
+    /// fault when the vector is invalid.
+    #[command(
+        after_help = "Examples:\n  rampart cvss CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n  rampart cvss --format json CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:P\n  echo \"$VECTOR\" | rampart cvss -\n\nJSON output: {version, vector, score, severity, base_score} plus nomenclature\n(CVSS 4.0) or temporal_score/environmental_score (CVSS 3.x, when given)."
+    )]
+    Cvss(CvssArgs),
+    /// Threat detection over AWS logs: CloudTrail, VPC Flow Logs, Route 53 DNS.
+    ///
+    /// Findings are named as GuardDuty names them (Recon:EC2/Portscan, …),
+    /// aggregated with a count and first/last seen, and can be pushed to a
+    /// Rampart server. Sigma rules, threat lists and suppression rules apply.
+    Detect(Box<crate::cmd::detect::DetectArgs>),
+    /// Take one email (RFC 5322 on standard input) into the security@ mailbox.
+    ///
+    /// For an MTA's pipe transport: a new message becomes a report, a reply
+    /// a comment on its report; auto-replies, bounces and repeated
+    /// Message-IDs create nothing. Writes straight to the database.
+    Mailgate(Box<crate::cmd::mailgate::MailgateArgs>),
+}
+
+/// Arguments of `rampart cvss`.
+#[derive(Args, Debug)]
+pub struct CvssArgs {
+    /// The vector, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N; `-` reads it from standard input.
+    #[arg(value_name = "VECTOR", allow_hyphen_values = true)]
+    pub vector: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }
 
 /// Where Rampart's data lives. Shared by every command that touches it.

@@ -5,8 +5,6 @@
 mod cli;
 mod cmd;
 mod output;
-// Used by the scanner subcommands (`--push`) as they are wired in.
-#[allow(dead_code)]
 mod push;
 mod settings;
 

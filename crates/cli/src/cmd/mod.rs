@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
 mod admin;
+mod cvss;
 mod db;
+pub(crate) mod detect;
+pub(crate) mod mailgate;
+pub(crate) mod secrets;
 mod serve;
 mod token;
 
@@ -18,6 +22,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Admin(cmd) => admin::run(cmd).await,
         Command::Token(cmd) => token::run(cmd).await,
         Command::Db(cmd) => db::run(cmd).await,
+        Command::Secrets(cmd) => secrets::run(cmd),
+        Command::Cvss(args) => cvss::run(args),
+        Command::Detect(args) => detect::run(*args),
+        Command::Mailgate(args) => mailgate::run(*args).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{EXAMPLE}");
             Ok(ExitCode::SUCCESS)

@@ -220,6 +220,16 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// The SQLite writer lock without dropping cached counts: for writes
+    /// that cannot change a findings count (last use of a token, a
+    /// session's sliding expiry).
+    pub(crate) async fn bookkeeping_guard(&self) -> Option<OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
+    }
+
     pub(crate) async fn write_guard(&self) -> Option<OwnedMutexGuard<()>> {
         // Every write goes through here: cached counts may now be wrong.
         if let Ok(mut counts) = self.counts.lock() {

@@ -105,7 +105,7 @@ impl Store {
 
     /// Records activity and slides the idle expiry (never past the absolute one).
     pub async fn touch_session(&self, id_hash: &str, now: UnixMillis, idle_ms: i64) -> Result<()> {
-        let _g = self.write_guard().await;
+        let _g = self.bookkeeping_guard().await;
         sqlx::query(
             "UPDATE sessions SET last_seen_at = $1, \
              expires_at = CASE WHEN $2 < absolute_expires_at THEN $2 ELSE absolute_expires_at END \

@@ -152,7 +152,7 @@ impl Store {
     /// Notes that a token was used; best effort, at most once a minute per
     /// token so busy CI jobs don't turn every read into a write.
     pub async fn touch_api_token(&self, id: i64, now: UnixMillis) -> Result<()> {
-        let _g = self.write_guard().await;
+        let _g = self.bookkeeping_guard().await;
         sqlx::query(
             "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 \
              AND (last_used_at IS NULL OR last_used_at < $3)",

@@ -133,7 +133,11 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppE
         };
         return match state.store.api_token_by_hash(&token_digest(token)).await {
             Ok(t) => {
-                let _ = state.store.touch_api_token(t.token.id, now).await;
+                // Last use is kept to the minute: a busy CI token must not
+                // turn every read into a write (and a round trip).
+                if t.token.last_used_at.is_none_or(|at| now - at > 60_000) {
+                    let _ = state.store.touch_api_token(t.token.id, now).await;
+                }
                 Ok(Identity::Principal(Principal {
                     user_id: t.token.user_id,
                     label: t

@@ -117,7 +117,7 @@ pub fn looks_like_email(s: &str) -> bool {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !s.contains(char::is_whitespace)
+                && !s.contains(|c: char| c.is_whitespace() || c == '\u{feff}')
                 && !domain.contains('@')
                 && s.len() <= 254
         }

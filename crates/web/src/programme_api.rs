@@ -220,7 +220,7 @@ pub struct ProgramIn {
     /// The programme's security@ address (for mail intake), or empty.
     #[schema(
         max_length = 254,
-        pattern = r"^$|^[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]$"
+        pattern = r"^$|^[^@\s\u0085]+@[^@\s\u0085.][^@\s\u0085]*\.[^@\s\u0085]*[^@\s\u0085.]$"
     )]
     email: Option<String>,
     #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
@@ -299,6 +299,12 @@ pub async fn create_program(
     known_query(&uri, &[])?;
     require(&who, Action::WritePrograms)?;
     let input: ProgrammeInput = parse_json(body, state.config.max_body_bytes)?;
+    if input.email.as_deref().is_some_and(|e| e != e.trim()) {
+        return Err(ApiError(AppError::bad_request(
+            Some("email"),
+            "remove the spaces around the address",
+        )));
+    }
     let p = state
         .programmes
         .create_programme(&input, state.now())
@@ -369,7 +375,7 @@ pub async fn launch_program(
 pub struct InvitationIn {
     #[schema(
         max_length = 254,
-        pattern = r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]$"
+        pattern = r"^[^@\s\u0085]+@[^@\s\u0085.][^@\s\u0085]*\.[^@\s\u0085]*[^@\s\u0085.]$"
     )]
     pub email: String,
 }
@@ -407,6 +413,13 @@ pub async fn invite(
     require(&who, Action::InviteResearchers)?;
     let p = visible_programme(&state, Some(&who), &slug).await?;
     let input: InvitationIn = parse_json(body, state.config.max_body_bytes)?;
+    // The API is exact where forms forgive: no padding around the address.
+    if input.email != input.email.trim() {
+        return Err(ApiError(AppError::bad_request(
+            Some("email"),
+            "remove the spaces around the address",
+        )));
+    }
     let (inv, token) = state
         .programmes
         .invite(&p, &input.email, who.user_id, state.now())

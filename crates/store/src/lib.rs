@@ -13,6 +13,7 @@
 mod audit;
 mod connect;
 mod error;
+pub mod files;
 mod findings;
 mod links;
 mod mail;

@@ -99,7 +99,9 @@ fn text(field: &str, v: &str, max: usize, required: bool) -> Result<String, Fiel
     if required && t.is_empty() {
         return Err(FieldError::new(field, "is required"));
     }
-    if t.chars().count() > max {
+    // The limit is on what was sent, as the API document states it
+    // (`maxLength`), not on what is left after trimming.
+    if v.chars().count() > max {
         return Err(FieldError::new(
             field,
             format!("is too long (at most {max} characters)"),
@@ -466,5 +468,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(blank.validate().expect_err("title").field, "title");
+        // The limit counts what was sent, padding included (as the API's
+        // maxLength does).
+        let padded = ReportInput {
+            title: format!("  {}", "x".repeat(199)),
+            description: "x".into(),
+            ..Default::default()
+        };
+        assert_eq!(padded.validate().expect_err("too long").field, "title");
     }
 }

@@ -530,14 +530,14 @@ impl Service {
         internal: bool,
         now: UnixMillis,
     ) -> Result<ReportEvent, ServiceError> {
-        let body = body.trim();
-        if body.is_empty() {
-            return Err(FieldError::new("body", "is required").into());
-        }
         if body.contains('\0') || body.chars().count() > input::MAX_MARKDOWN {
             return Err(
                 FieldError::new("body", "must be under 100000 characters, without NUL").into(),
             );
+        }
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(FieldError::new("body", "is required").into());
         }
         if internal && !actor.role.is_staff() {
             return Err(ServiceError::Refused(
@@ -771,18 +771,18 @@ impl Service {
                 report.state.label()
             )));
         }
-        let summary = summary.map(str::trim).filter(|s| !s.is_empty());
         if let Some(s) = summary
             && (s.contains('\0') || s.chars().count() > input::MAX_MARKDOWN)
         {
             return Err(FieldError::new("summary", "is too long or contains NUL").into());
         }
-        let title = title.map(str::trim).filter(|s| !s.is_empty());
+        let summary = summary.map(str::trim).filter(|s| !s.is_empty());
         if let Some(t) = title
             && (t.contains('\0') || t.chars().count() > input::MAX_TITLE)
         {
             return Err(FieldError::new("title", "is too long or contains NUL").into());
         }
+        let title = title.map(str::trim).filter(|s| !s.is_empty());
         if (summary.is_some() || title.is_some()) && !staff {
             return Err(ServiceError::Refused(
                 "the team writes the public write-up; add your notes as a comment".into(),

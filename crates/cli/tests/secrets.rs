@@ -525,3 +525,304 @@ fn push_sends_findings_idempotently_to_a_real_server() {
     let second = push();
     assert!(second.contains("0 new, 9 seen before"), "{second}");
 }
+
+fn zip_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn tgz_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    let tar = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    gz.finish().unwrap()
+}
+
+fn scan_json(args: &[&str], dir: &Path) -> serde_json::Value {
+    let out = rampart()
+        .args(["secrets", "scan", "--format", "json", "--no-progress"])
+        .args(args)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn finding_paths(report: &serde_json::Value) -> Vec<String> {
+    let mut paths: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn archives_are_opened_only_when_asked_and_bombs_are_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let props = b"# settings\ndb.user=app\naws.key=AKIAQYLPMN5HHHFPZAM2\n";
+    let wheel_env = b"STRIPE_KEY=sk_live_51JZ8nLKMhWt2cKz0qYdm5ZVUQvNhMYbFxbn8sGv7LF\n";
+    // A jar holding a tarball holding a key: nested two deep.
+    let inner = tgz_bytes(&[("deploy/prod.env", KEY_LINE.as_bytes())]);
+    let jar = zip_bytes(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ("BOOT-INF/classes/application.properties", props),
+        ("BOOT-INF/lib/bundle.tgz", &inner),
+        ("Main.class", b"\xca\xfe\xba\xbe\x00\x00\x00\x34"),
+    ]);
+    std::fs::create_dir(dir.path().join("dist")).unwrap();
+    std::fs::write(dir.path().join("dist/app.jar"), &jar).unwrap();
+    std::fs::write(
+        dir.path().join("dist/tool-1.0-py3-none-any.whl"),
+        zip_bytes(&[("tool/.env", wheel_env)]),
+    )
+    .unwrap();
+    // 200 MiB of zeros in a few hundred kilobytes.
+    let zeros = vec![0u8; 200 << 20];
+    std::fs::write(
+        dir.path().join("dist/bomb.zip"),
+        zip_bytes(&[("a.bin", &zeros), ("b.txt", KEY_LINE.as_bytes())]),
+    )
+    .unwrap();
+
+    let closed = scan_json(&[], dir.path());
+    assert!(finding_paths(&closed).is_empty(), "{closed}");
+    assert!(
+        closed["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["path"] == "dist/app.jar" && s["reason"] == "binary")
+    );
+
+    let opened = scan_json(
+        &["--archives", "--archive-max-bytes", "104857600"],
+        dir.path(),
+    );
+    assert_eq!(
+        finding_paths(&opened),
+        [
+            "dist/app.jar!/BOOT-INF/classes/application.properties:3",
+            "dist/app.jar!/BOOT-INF/lib/bundle.tgz!/deploy/prod.env:1",
+            "dist/tool-1.0-py3-none-any.whl!/tool/.env:1",
+        ],
+        "{opened}"
+    );
+    let warnings = opened["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["path"] == "dist/bomb.zip"
+                && w["message"].as_str().unwrap().contains("zip bomb")),
+        "{warnings:?}"
+    );
+
+    // One level only: the tarball inside the jar stays closed, with a warning.
+    let shallow = scan_json(&["--archives", "--archive-depth", "1"], dir.path());
+    assert!(
+        !finding_paths(&shallow)
+            .iter()
+            .any(|p| p.contains("bundle.tgz!/"))
+    );
+    assert!(
+        shallow["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["path"] == "dist/app.jar!/BOOT-INF/lib/bundle.tgz")
+    );
+}
+
+#[test]
+fn invalid_utf8_is_a_warning_and_the_file_is_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut latin1 = b"# caf\xe9 settings\n".to_vec();
+    latin1.extend_from_slice(KEY_LINE.as_bytes());
+    std::fs::write(dir.path().join("legacy.properties"), &latin1).unwrap();
+    let report = scan_json(&[], dir.path());
+    assert_eq!(finding_paths(&report), ["legacy.properties:2"]);
+    let w = &report["warnings"][0];
+    assert_eq!(w["path"], "legacy.properties");
+    assert!(
+        w["message"].as_str().unwrap().contains("not valid UTF-8"),
+        "{w}"
+    );
+}
+
+/// Starts a moto server of its own (validation needs IAM authentication
+/// switched on, which is server-wide) and makes a real access key in it.
+/// Returns the server, its URL and the key pair.
+fn moto_with_a_real_key() -> Option<(Child, String, String, String)> {
+    if std::process::Command::new("moto_server")
+        .arg("--help")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "moto_server is missing; scripts/test-services.sh installs it"
+        );
+        eprintln!("skipping: moto_server is not installed (pip install 'moto[server]')");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // The first requests (making the user and its key) are let through;
+        // every request after them must be signed with a key moto knows.
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", "200")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // moto's key IDs use all of A-Z0-9, real ones only base32 (A-Z2-7),
+    // which is what the rule looks for: draw until one is real-shaped, then
+    // spend the unauthenticated requests so that authentication is on.
+    let script = r#"
+import boto3, re, sys
+e = sys.argv[1]
+kw = dict(endpoint_url=e, region_name="us-east-1", aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x" * 40)
+iam = boto3.client("iam", **kw)
+iam.create_user(UserName="ci-deployer")
+for _ in range(60):
+    k = iam.create_access_key(UserName="ci-deployer")["AccessKey"]
+    if re.fullmatch(r"AKIA[A-Z2-7]{16}", k["AccessKeyId"]):
+        break
+    iam.delete_access_key(UserName="ci-deployer", AccessKeyId=k["AccessKeyId"])
+sts = boto3.client("sts", **kw)
+for _ in range(200):
+    try:
+        sts.get_caller_identity()
+    except Exception:
+        break
+print(k["AccessKeyId"], k["SecretAccessKey"])
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut parts = text.split_whitespace();
+    let id = parts.next().unwrap().to_owned();
+    let secret = parts.next().unwrap().to_owned();
+    Some((child, url, id, secret))
+}
+
+#[test]
+fn validate_asks_sts_and_tells_live_keys_from_dead_ones() {
+    let Some((mut moto, url, id, secret)) = moto_with_a_real_key() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("live.env"),
+        format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dead.env"),
+        "AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\nAWS_SECRET_ACCESS_KEY=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\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("lonely.env"), KEY_LINE).unwrap();
+
+    // Off by default: nothing is sent and no finding carries a verdict.
+    let plain = scan_json(&[], dir.path());
+    assert!(
+        plain["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("validation").is_none())
+    );
+
+    let checked = scan_json(&["--validate", "--validate-aws-endpoint", &url], dir.path());
+    let verdict = |path: &str, rule: &str| -> serde_json::Value {
+        checked["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path && f["rule_id"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} in {path}: {checked}"))["validation"]
+            .clone()
+    };
+    let live = verdict("live.env", "aws-access-key-id");
+    assert_eq!(live["status"], "valid", "{live}");
+    assert_eq!(
+        live["identity"],
+        "arn:aws:iam::123456789012:user/ci-deployer"
+    );
+    assert_eq!(
+        verdict("live.env", "aws-secret-access-key")["status"],
+        "valid"
+    );
+    let dead = verdict("dead.env", "aws-access-key-id");
+    assert_eq!(dead["status"], "invalid", "{dead}");
+    assert!(
+        dead["detail"]
+            .as_str()
+            .unwrap()
+            .contains("InvalidClientTokenId")
+    );
+    let lonely = verdict("lonely.env", "aws-access-key-id");
+    assert_eq!(lonely["status"], "unknown");
+
+    // Text output says it plainly.
+    let text = rampart()
+        .args([
+            "secrets",
+            "scan",
+            "--no-progress",
+            "--validate",
+            "--validate-aws-endpoint",
+            &url,
+        ])
+        .arg(dir.path().join("live.env"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("validated (aws-sts): LIVE as arn:aws:iam::123456789012:user/ci-deployer"),
+        "{text}"
+    );
+    let _ = moto.kill();
+    let _ = moto.wait();
+}

@@ -311,6 +311,9 @@ const NON_SECRET_KEY_PARTS: &[&str] = &[
     "_max",
     "max_",
     "policy",
+    // Anti-forgery tokens are made per session and printed into every form.
+    "csrf",
+    "xsrf",
     "field",
     "label",
     "hint",
@@ -575,6 +578,12 @@ fn common_generic_ok(a: &Assignment<'_>) -> bool {
         return false;
     }
     if !a.quoted && a.next == Some(b'(') {
+        return false;
+    }
+    // PowerShell quotes every string; a bare word is a command or a
+    // variable (`$pw = Read-Host -AsSecureString`).
+    if !a.quoted && extension(a.path).is_some_and(|e| matches!(e.as_str(), "ps1" | "psm1" | "psd1"))
+    {
         return false;
     }
     if is_hex_digest(value) && (a.path.ends_with(".lock") || a.path.ends_with(".sum")) {

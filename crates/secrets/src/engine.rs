@@ -286,6 +286,7 @@ impl Scanner {
                     fingerprint: fingerprint(&rule.id, path, &c.secret),
                     commit: None,
                     blob: None,
+                    validation: None,
                     secret: c.secret,
                 })
             })

@@ -40,6 +40,9 @@ pub struct Finding {
     /// The git blob the secret is in (`--git-history`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
+    /// What the provider said, with `--validate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<crate::validate::Validation>,
     /// The secret in clear: kept in memory for baselines (which store only
     /// its SHA-1, as detect-secrets does) and never serialised.
     #[serde(skip)]
@@ -75,11 +78,27 @@ impl Finding {
                 c.commit, c.author, c.email, c.date
             ));
         }
+        if let Some(v) = &self.validation {
+            description.push_str(&format!(
+                " Live check ({}): {:?}, {}.",
+                v.validator, v.status, v.detail
+            ));
+        }
         description.push_str(
             " Revoke the secret at its provider, then remove it from the code and its history.",
         );
         let title: String = title.chars().take(rampart_core::MAX_TITLE_LEN).collect();
-        let mut builder = NewFinding::builder("secrets", &title, self.severity)
+        // A credential its provider accepted is an incident, whatever the rule says.
+        let live = self
+            .validation
+            .as_ref()
+            .is_some_and(|v| v.status == crate::validate::ValidationStatus::Valid);
+        let severity = if live {
+            Severity::Critical
+        } else {
+            self.severity
+        };
+        let mut builder = NewFinding::builder("secrets", &title, severity)
             .rule_id(&self.rule_id)
             .location(&location)
             .description(&description)

@@ -18,6 +18,7 @@
 //! Inputs (trees, stdin, staged changes, git history) live in [`scan`],
 //! output formats in [`report`], baselines in [`baseline`].
 
+pub mod archive;
 pub mod baseline;
 pub mod checks;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod finding;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod validate;
 
 pub use config::{AllowlistSpec, ConfigFile};
 pub use engine::{Scanner, looks_binary};

@@ -35,6 +35,23 @@ pub fn text(report: &ScanReport, findings: &[Finding], colour: bool) -> String {
             f.entropy,
             &f.fingerprint[..16.min(f.fingerprint.len())]
         );
+        if let Some(v) = &f.validation {
+            let status = match v.status {
+                crate::validate::ValidationStatus::Valid => paint("31;1", "LIVE"),
+                crate::validate::ValidationStatus::Invalid => paint("32", "not valid"),
+                crate::validate::ValidationStatus::Unknown => "unknown".to_owned(),
+            };
+            let who = v
+                .identity
+                .as_deref()
+                .map(|i| format!(" as {i}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    validated ({}): {status}{who}: {}",
+                v.validator, v.detail
+            );
+        }
         if let Some(c) = &f.commit {
             let short = &c.commit[..12.min(c.commit.len())];
             let _ = writeln!(
@@ -197,6 +214,9 @@ pub fn sarif<'a>(
             });
             if let Some(c) = &f.commit {
                 properties["commit"] = json!(c);
+            }
+            if let Some(v) = &f.validation {
+                properties["validation"] = json!(v);
             }
             json!({
                 "ruleId": f.rule_id,

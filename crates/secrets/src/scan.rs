@@ -7,6 +7,7 @@
 //! and its object store is faster read by git itself than re-implemented.
 
 use crate::Error;
+use crate::archive::{self, ArchiveLimits};
 use crate::engine::{Scanner, looks_binary};
 use crate::finding::{CommitInfo, Finding};
 use rayon::prelude::*;
@@ -30,6 +31,9 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Worker threads; 0 picks one per core.
     pub threads: usize,
+    /// Look inside zip/jar/tar/gzip files (`--archives`), within these
+    /// limits; `None` skips archives as binary files.
+    pub archives: Option<ArchiveLimits>,
 }
 
 impl Default for ScanOptions {
@@ -38,6 +42,7 @@ impl Default for ScanOptions {
             no_ignore: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            archives: None,
         }
     }
 }
@@ -168,7 +173,7 @@ pub fn scan_buffer(scanner: &Scanner, path: &str, data: &[u8]) -> ScanReport {
     if looks_binary(data) {
         c.warn(path, "contains NUL bytes; scanned as bytes".into());
     }
-    c.found(scanner.scan(path, data));
+    scan_text(scanner, path, data, &c);
     c.into_report(started)
 }
 
@@ -220,7 +225,10 @@ pub fn scan_paths(
         builder.add_custom_ignore_filename(".rampartignore");
     }
     let collector = Collector::default();
-    let max = opts.max_file_size;
+    let limits = FileLimits {
+        max_file_size: opts.max_file_size,
+        archives: opts.archives,
+    };
     builder.build_parallel().run(|| {
         let collector = &collector;
         let strip = strip.clone();
@@ -248,7 +256,7 @@ pub fn scan_paths(
                 scanner,
                 entry.path(),
                 &shown,
-                max,
+                limits,
                 &mut buf,
                 collector,
                 progress,
@@ -259,11 +267,28 @@ pub fn scan_paths(
     Ok(collector.into_report(started))
 }
 
+#[derive(Debug, Clone, Copy)]
+struct FileLimits {
+    max_file_size: u64,
+    archives: Option<ArchiveLimits>,
+}
+
+/// Names that may be archives: with `--archives` they may be as large as
+/// the archive budget rather than the per-file limit.
+fn archive_name(path: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        ".zip", ".jar", ".war", ".ear", ".apk", ".aar", ".whl", ".egg", ".nupkg", ".vsix", ".xpi",
+        ".tar", ".tgz", ".gz",
+    ];
+    let lower = path.to_ascii_lowercase();
+    EXTENSIONS.iter().any(|e| lower.ends_with(e))
+}
+
 fn scan_file(
     scanner: &Scanner,
     path: &Path,
     shown: &str,
-    max: u64,
+    limits: FileLimits,
     buf: &mut Vec<u8>,
     c: &Collector,
     progress: Progress<'_>,
@@ -271,6 +296,10 @@ fn scan_file(
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return c.warn(shown, format!("could not open: {e}")),
+    };
+    let max = match limits.archives {
+        Some(a) if archive_name(shown) => limits.max_file_size.max(a.max_total_bytes),
+        _ => limits.max_file_size,
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if size > max {
@@ -293,10 +322,73 @@ fn scan_file(
     c.files.fetch_add(1, Ordering::Relaxed);
     c.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
     progress(buf.len() as u64);
+    if let Some(archive_limits) = limits.archives
+        && let Some(kind) = archive::archive_kind(buf)
+    {
+        let mut sink = ArchiveSink { scanner, c };
+        return archive::expand(
+            shown,
+            buf,
+            kind,
+            archive_limits,
+            limits.max_file_size,
+            &mut sink,
+        );
+    }
+    if buf.len() as u64 > limits.max_file_size {
+        // Only archives may exceed the per-file limit.
+        return c.skip(
+            shown,
+            SkipReason::TooLarge {
+                size: buf.len() as u64,
+                limit: limits.max_file_size,
+            },
+        );
+    }
     if looks_binary(buf) {
         return c.skip(shown, SkipReason::Binary);
     }
-    c.found(scanner.scan(shown, buf));
+    scan_text(scanner, shown, buf, c);
+}
+
+/// Scans one text input, warning when it is not UTF-8: the scan still runs
+/// on its bytes, but a secret in another encoding (UTF-16) can be missed,
+/// and the warning says which file to look at.
+fn scan_text(scanner: &Scanner, shown: &str, data: &[u8], c: &Collector) {
+    if let Err(e) = std::str::from_utf8(data) {
+        c.warn(
+            shown,
+            format!(
+                "not valid UTF-8 (first bad byte at offset {}); scanned as bytes",
+                e.valid_up_to()
+            ),
+        );
+    }
+    c.found(scanner.scan(shown, data));
+}
+
+/// Files found inside an archive go through the same path checks and scan
+/// as files on disk; binary members (classes, images) are passed over
+/// without a skip entry each, since a jar holds thousands.
+struct ArchiveSink<'a> {
+    scanner: &'a Scanner,
+    c: &'a Collector,
+}
+
+impl archive::Sink for ArchiveSink<'_> {
+    fn entry(&mut self, entry: archive::Entry<'_>) {
+        self.c.files.fetch_add(1, Ordering::Relaxed);
+        if self.scanner.path_allowed(entry.path) || looks_binary(entry.data) {
+            return;
+        }
+        scan_text(self.scanner, entry.path, entry.data, self.c);
+    }
+    fn warn(&mut self, path: &str, message: String) {
+        self.c.warn(path, message);
+    }
+    fn too_large(&mut self, path: &str, size: u64, limit: u64) {
+        self.c.skip(path, SkipReason::TooLarge { size, limit });
+    }
 }
 
 fn git(dir: &Path) -> Command {

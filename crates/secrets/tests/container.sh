@@ -16,7 +16,10 @@ command -v buildah >/dev/null && command -v debootstrap >/dev/null || {
 mkdir -p "$CTX"
 if [ ! -f "$CTX/rootfs.tar" ]; then
   rm -rf "$CTX/rootfs"
-  debootstrap --variant=minbase --include=git,ca-certificates bookworm "$CTX/rootfs" http://deb.debian.org/debian >/dev/null
+  # The Debian mirror this machine's apt already uses (its sources list).
+  MIRROR=${DEBIAN_MIRROR:-$(grep -hoE 'https?://[^ ]+/debian/?([0-9TZ]+)?' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | head -1)}
+  [ -n "$MIRROR" ] || { echo "no Debian mirror in /etc/apt/sources.list*; set DEBIAN_MIRROR" >&2; exit 2; }
+  debootstrap --variant=minbase --include=git,ca-certificates bookworm "$CTX/rootfs" "$MIRROR" >/dev/null
   rm -rf "$CTX/rootfs/var/cache/apt/archives"/*.deb "$CTX/rootfs/var/lib/apt/lists"/*
   tar -C "$CTX/rootfs" -cf "$CTX/rootfs.tar" .
   rm -rf "$CTX/rootfs"

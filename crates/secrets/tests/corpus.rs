@@ -1,7 +1,9 @@
-//! The labelled corpus (tests/data/corpus, built by
-//! bench/secrets_corpus_gen.py) as a regression gate: recall and precision
-//! must both stay at or above 95 %. bench/secrets_score.py prints the same
-//! figures per provider, next to the peers'.
+//! The labelled corpora as regression gates: recall and precision must both
+//! stay at or above 95 %. `corpus` (bench/secrets_corpus_gen.py) was written
+//! with the rules; `heldout` (bench/secrets_heldout_gen.py) was written by
+//! someone who had not read them, and its first score (recall 0.886) led to
+//! the rules that now pass it. bench/secrets_score.py prints the same figures
+//! per provider, next to the peers'.
 #![allow(clippy::unwrap_used)]
 
 use rampart_secrets::Scanner;
@@ -11,8 +13,17 @@ use std::path::Path;
 
 #[test]
 fn corpus_recall_and_precision_stay_above_95_percent() {
+    score("corpus", 60);
+}
+
+#[test]
+fn heldout_recall_and_precision_stay_above_95_percent() {
+    score("heldout", 150);
+}
+
+fn score(corpus: &str, min_labels: usize) {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let labels_text = std::fs::read_to_string(data.join("corpus-labels.tsv")).unwrap();
+    let labels_text = std::fs::read_to_string(data.join(format!("{corpus}-labels.tsv"))).unwrap();
     let mut labelled: HashMap<(String, usize), usize> = HashMap::new();
     let mut total = 0;
     for line in labels_text
@@ -31,7 +42,7 @@ fn corpus_recall_and_precision_stay_above_95_percent() {
         ..ScanOptions::default()
     };
     let scanner = Scanner::builtin().unwrap();
-    let report = scan_paths(&scanner, &[data.join("corpus")], &opts, &|_| {}).unwrap();
+    let report = scan_paths(&scanner, &[data.join(corpus)], &opts, &|_| {}).unwrap();
     let lines: HashSet<(String, usize)> = report
         .findings
         .iter()
@@ -49,10 +60,10 @@ fn corpus_recall_and_precision_stay_above_95_percent() {
     }
     let recall = found.len() as f64 / total as f64;
     let precision = (lines.len() - false_positives.len()) as f64 / lines.len() as f64;
-    assert!(total >= 60, "the corpus has only {total} labels");
-    assert!(recall >= 0.95, "recall {recall:.3}");
+    assert!(total >= min_labels, "{corpus} has only {total} labels");
+    assert!(recall >= 0.95, "{corpus}: recall {recall:.3}");
     assert!(
         precision >= 0.95,
-        "precision {precision:.3}; false positives: {false_positives:?}"
+        "{corpus}: precision {precision:.3}; false positives: {false_positives:?}"
     );
 }

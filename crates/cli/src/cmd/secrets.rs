@@ -5,8 +5,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use rampart_secrets::archive::ArchiveLimits;
 use rampart_secrets::baseline::{Baseline, Verdict};
 use rampart_secrets::scan::{self, ScanOptions, ScanReport};
+use rampart_secrets::validate::{AwsStsValidator, Validator, validate_findings};
 use rampart_secrets::{Confidence, ConfigFile, Finding, Scanner, report};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,8 @@ Examples:
   rampart secrets scan --git-history --since v1.4.0   only what came after a tag
   rampart secrets scan --format sarif > secrets.sarif  for GitHub code scanning
   rampart secrets scan --baseline .rampart-baseline.json   only secrets not yet accepted
+  rampart secrets scan --archives dist/        inside jars, wheels, zips and tarballs too
+  rampart secrets scan --validate              ask AWS whether found keys work (sends them)
   rampart secrets scan --push https://rampart.acme.io --token \"$RAMPART_TOKEN\"
 
 Suppress one line with a `rampart:allow` comment (`pragma: allowlist secret` and
@@ -95,6 +99,18 @@ pub struct InputArgs {
     /// Custom rules and allowlists (Rampart or gitleaks TOML); repeatable.
     #[arg(long = "config", value_name = "FILE")]
     pub configs: Vec<PathBuf>,
+    /// Look inside zip, jar, war, whl, nupkg, tar, tar.gz and gz files
+    /// (nested ones too); findings show as `app.jar!/config/app.properties`.
+    #[arg(long)]
+    pub archives: bool,
+    /// With --archives: how many archives deep to open (an archive inside
+    /// an archive is depth 2).
+    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_depth, requires = "archives")]
+    pub archive_depth: usize,
+    /// With --archives: the most bytes one archive may expand to, all its
+    /// entries together; more is reported as a possible zip bomb.
+    #[arg(long, value_name = "BYTES", default_value_t = ArchiveLimits::default().max_total_bytes, requires = "archives")]
+    pub archive_max_bytes: u64,
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +140,20 @@ pub struct ScanArgs {
     /// Asset name for pushed findings [default: the scanned directory's name].
     #[arg(long, value_name = "NAME")]
     pub asset: Option<String>,
+    /// Ask each finding's provider whether the credential works (AWS keys:
+    /// STS GetCallerIdentity). Sends the secrets to their provider; off by
+    /// default. A live credential is reported as critical.
+    #[arg(long)]
+    pub validate: bool,
+    /// With --validate: the STS endpoint to ask [default: AWS's global
+    /// endpoint]; for a VPC endpoint, a proxy or a test server.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RAMPART_VALIDATE_AWS_ENDPOINT",
+        requires = "validate"
+    )]
+    pub validate_aws_endpoint: Option<String>,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -236,6 +266,11 @@ fn collect(input: &InputArgs, show_progress: bool) -> Result<(Scanner, ScanRepor
         no_ignore: input.no_ignore,
         max_file_size: input.max_file_size,
         threads: input.threads,
+        archives: input.archives.then(|| ArchiveLimits {
+            max_depth: input.archive_depth.max(1),
+            max_total_bytes: input.archive_max_bytes,
+            ..ArchiveLimits::default()
+        }),
     };
     if input.threads > 0 {
         scan::set_global_threads(input.threads);
@@ -344,6 +379,13 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let mut findings = report.findings.clone();
     if let Some(b) = &baseline {
         findings = b.filter_new(findings);
+    }
+    if args.validate {
+        let validators: Vec<Box<dyn Validator>> = vec![Box::new(AwsStsValidator::new(
+            args.validate_aws_endpoint.as_deref(),
+            None,
+        ))];
+        validate_findings(&mut findings, &validators);
     }
     if let Some(min) = args.min_confidence {
         let min = match min {

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(scripts/test-services.sh)"
+eval "$(scripts/test-schemas.sh)"
 
 echo "== cargo test (SQLite and PostgreSQL at $TEST_DATABASE_URL)"
 cargo test --workspace --locked

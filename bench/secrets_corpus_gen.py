@@ -301,7 +301,7 @@ add("config/settings.ini", [
     "[grafana]", ("Grafana", f"token = {S('Grafana')}"),
 ])
 add("config/.npmrc", [
-    "registry=https://registry.npmjs.org/", ("npm", f"//registry.npmjs.org/:_authToken={S('npm')}"),
+    "registry=https://npm.pkg.acme.internal/", ("npm", f"//npm.pkg.acme.internal/:_authToken={S('npm')}"),
     "//npm.pkg.github.com/:_authToken=${GITHUB_TOKEN}",
 ])
 add("config/.pypirc", [

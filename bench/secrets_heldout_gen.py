@@ -214,7 +214,7 @@ def digitalocean():
 
 
 def pypi():
-    # A macaroon: fixed location header "pypi.org", then identifier and signature.
+    # A macaroon: fixed location header (the index's host name), then identifier and signature.
     return "pypi-AgEIcHlwaS5vcmcCJD" + rs(40, B64URL) + "AAIqWzMsIm" + rs(120, B64URL)
 
 
@@ -1055,7 +1055,7 @@ const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').slice(1
     for name, ver in [("express", "4.21.1"), ("stripe", "16.12.0"), ("@sendgrid/mail", "8.1.4"),
                       ("@slack/webhook", "7.0.3"), ("body-parser", "1.20.3"), ("debug", "2.6.9"),
                       ("qs", "6.13.0"), ("jsonwebtoken", "9.0.2"), ("axios", "1.7.7"), ("ms", "2.0.0")]:
-        pkgs[f"node_modules/{name}"] = {"version": ver, "resolved": f"https://registry.npmjs.org/{name}/-/{name.split('/')[-1]}-{ver}.tgz",
+        pkgs[f"node_modules/{name}"] = {"version": ver, "resolved": f"https://npm.pkg.acme.internal/{name}/-/{name.split('/')[-1]}-{ver}.tgz",
                                         "integrity": sri(), "license": "MIT"}
     emit_json("node/api/package-lock.json", {"name": "acme-api", "version": "2.3.0", "lockfileVersion": 3,
                                              "requires": True, "packages": {"": {"name": "acme-api", "version": "2.3.0"}, **pkgs}}, [])
@@ -2283,7 +2283,7 @@ jobs:
       - uses: actions/setup-node@@@setup_sha@@ # v4.1.0
         with:
           node-version: 22
-          registry-url: https://registry.npmjs.org
+          registry-url: https://npm.pkg.acme.internal
       - run: npm ci
       - run: npm publish --provenance
       - name: Plan infrastructure
@@ -2796,7 +2796,7 @@ WORKDIR /app
 ARG NPM_TOKEN
 ENV NPM_CONFIG_LOGLEVEL=warn
 COPY package.json package-lock.json ./
-RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
+RUN echo "//npm.pkg.acme.internal/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
 COPY . .
 RUN npm run build
 
@@ -2825,9 +2825,9 @@ CMD ["python", "-m", "worker"]
 
 def misc_files():
     emit("home/.npmrc", r'''
-registry=https://registry.npmjs.org/
+registry=https://npm.pkg.acme.internal/
 @acme:registry=https://npm.pkg.github.com/
-//registry.npmjs.org/:_authToken=@@npm@@
+//npm.pkg.acme.internal/:_authToken=@@npm@@
 //npm.pkg.github.com/:_authToken=${GITHUB_PACKAGES_TOKEN}
 save-exact=true
 fund=false
@@ -2844,7 +2844,7 @@ username = __token__
 password = @@pypi@@
 
 [testpypi]
-repository = https://test.pypi.org/legacy/
+repository = https://pypi.pkg.acme.internal/legacy/
 username = __token__
 password = <your-testpypi-token>
 ''', pypi=Secret(pypi(), "PyPI"))

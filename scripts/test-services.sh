@@ -34,3 +34,34 @@ if ! "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PGPORT" -q; then
 fi
 echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
 echo "export RAMPART_REQUIRE_POSTGRES=1"
+
+# --- Mail servers (issue 3): Postfix and Dovecot on 127.0.0.1, see scripts/mail-services.sh.
+# RAMPART_MAIL_TESTS=0 skips them (the mail tests then skip too, unless CI is set).
+if [ "${RAMPART_MAIL_TESTS:-1}" = 1 ]; then
+  bash "$(dirname "$0")/mail-services.sh"
+  echo "export RAMPART_REQUIRE_MAIL=1"
+fi
+
+# --- moto S3 server (issue 4, `rampart detect s3://…` tests), 127.0.0.1 only.
+# Installed from PyPI when missing; RAMPART_S3_TESTS=0 skips it (the S3 tests then
+# skip too, unless CI is set).
+if [ "${RAMPART_S3_TESTS:-1}" = 1 ]; then
+  MOTO_PORT=${RAMPART_TEST_MOTO_PORT:-5055}
+  moto_up() { (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null; }
+  if ! moto_up; then
+    if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
+      log "installing moto[server] from PyPI"
+      python3 -m pip install --quiet 'moto[server]' >&2 \
+        || python3 -m pip install --quiet --break-system-packages 'moto[server]' >&2
+    fi
+    # Through the module, not the moto_server script: a fresh pip install
+    # may not have put the script on PATH yet (pyenv shims). Detached, output
+    # to a log: this script's stdout is eval'd by the caller.
+    setsid nohup python3 -c 'from moto.server import main; main()' -H 127.0.0.1 -p "$MOTO_PORT" \
+      >/tmp/rampart-test-moto.log 2>&1 </dev/null &
+    for _ in $(seq 1 100); do moto_up && break; sleep 0.2; done
+    moto_up || { log "moto_server did not start, see /tmp/rampart-test-moto.log"; exit 1; }
+    log "moto S3 server started on 127.0.0.1:$MOTO_PORT"
+  fi
+  echo "export RAMPART_TEST_S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT"
+fi

@@ -24,6 +24,143 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub rate_limits: RateLimitSettings,
     pub security_txt: SecurityTxtSettings,
+    pub mail: MailSettings,
+    pub outbox: OutboxSettings,
+    pub webhooks: Vec<WebhookSettings>,
+}
+
+/// `[mail]`: the security@ mailbox, mail in. `rampart mailgate` flags
+/// override these for one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Programme (slug) for mail to an address no programme has; empty: the
+    /// only programme, if there is exactly one.
+    pub default_programme: String,
+    /// Larger messages are refused with an explanation (0: no limit).
+    pub max_message_bytes: usize,
+    /// SPF, DKIM and DMARC: "dns", "offline" or "off".
+    pub sender_checks: String,
+    /// `[mail.imap]`: a mailbox `rampart serve` takes mail from (and
+    /// `rampart mailgate --imap` without a URL).
+    pub imap: Option<ImapSettings>,
+    /// Mail out: the sender of mail about no programme, and of mail about
+    /// a programme without an address of its own (`Name <address>`).
+    pub from: String,
+    /// `[mail.smtp]`: the server outgoing mail goes through. Unset: mail
+    /// is queued in the outbox and waits.
+    pub smtp: Option<SmtpSettings>,
+    /// `[[mail.pgp]]`: programmes' OpenPGP keys (mail to them is decrypted
+    /// on arrival; the public keys are published).
+    pub pgp: Vec<PgpKeySettings>,
+}
+
+/// `[[mail.pgp]]`: one programme's key pair, kept in a file (never in the
+/// database, so a database dump does not carry it).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PgpKeySettings {
+    /// The programme's slug.
+    pub programme: String,
+    /// The armoured secret key (`gpg --export-secret-keys --armor KEY`).
+    pub secret_key_file: PathBuf,
+    /// Its passphrase, if it has one.
+    pub passphrase_file: Option<PathBuf>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            default_programme: String::new(),
+            max_message_bytes: rampart_mail::intake::DEFAULT_MAX_MESSAGE_BYTES,
+            sender_checks: "dns".into(),
+            imap: None,
+            from: String::new(),
+            smtp: None,
+            pgp: Vec::new(),
+        }
+    }
+}
+
+/// `[mail.imap]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImapSettings {
+    pub host: String,
+    /// 0: 993 for imaps, 143 otherwise.
+    pub port: u16,
+    /// "imaps", "starttls" or "none-loopback-only".
+    pub tls: String,
+    pub username: String,
+    /// Prefer `password_file` (or RAMPART_MAIL__IMAP__PASSWORD) to a password in the file.
+    pub password: String,
+    pub password_file: Option<PathBuf>,
+    pub folder: String,
+    /// "flag" (\Seen and $RampartTaken), "move:FOLDER" or "delete".
+    pub after: String,
+    /// Extra CA certificates (PEM) for a server with a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Seconds between passes without IDLE, and the longest an IDLE waits.
+    pub poll_seconds: u64,
+    /// Wait with IDLE when the server offers it.
+    pub idle: bool,
+}
+
+impl Default for ImapSettings {
+    fn default() -> Self {
+        ImapSettings {
+            host: String::new(),
+            port: 0,
+            tls: "imaps".into(),
+            username: String::new(),
+            password: String::new(),
+            password_file: None,
+            folder: "INBOX".into(),
+            after: "flag".into(),
+            ca_file: None,
+            poll_seconds: 60,
+            idle: true,
+        }
+    }
+}
+
+impl ImapSettings {
+    /// The library's settings, reading the password and CA files.
+    pub fn to_config(&self) -> Result<rampart_mail::imap::ImapConfig> {
+        use rampart_mail::imap::{ImapConfig, TlsMode};
+        if self.host.trim().is_empty() || self.username.trim().is_empty() {
+            bail!("[mail.imap] needs host and username (and password or password_file)");
+        }
+        let password = match &self.password_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| {
+                    format!("could not read mail.imap.password_file {}", path.display())
+                })?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            None => self.password.clone(),
+        };
+        let mut c = ImapConfig::new(self.host.trim(), self.username.trim(), &password);
+        c.tls = self.tls.parse::<TlsMode>()?;
+        c.port = match (self.port, c.tls) {
+            (0, TlsMode::Imaps) => 993,
+            (0, _) => 143,
+            (p, _) => p,
+        };
+        if !self.folder.trim().is_empty() {
+            c.folder = self.folder.clone();
+        }
+        c.after = self.after.parse()?;
+        if let Some(ca) = &self.ca_file {
+            c.ca_pem =
+                Some(std::fs::read(ca).with_context(|| {
+                    format!("could not read mail.imap.ca_file {}", ca.display())
+                })?);
+        }
+        c.poll_interval = std::time::Duration::from_secs(self.poll_seconds.max(1));
+        c.idle = self.idle;
+        Ok(c)
+    }
 }
 
 /// What `/.well-known/security.txt` says beyond what the programmes give.
@@ -97,6 +234,9 @@ impl Default for Settings {
             sessions: SessionSettings::default(),
             rate_limits: RateLimitSettings::default(),
             security_txt: SecurityTxtSettings::default(),
+            mail: MailSettings::default(),
+            outbox: OutboxSettings::default(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -133,6 +273,78 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// `[mail.smtp]`: outgoing mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// 0: 465 for tls, 587 for starttls, 25 for none.
+    pub port: u16,
+    /// "starttls" (required, never skipped), "tls" (implicit) or "none"
+    /// (a relay on this machine).
+    pub security: String,
+    pub username: String,
+    /// Prefer `password_file` (or RAMPART_MAIL__SMTP__PASSWORD).
+    pub password: String,
+    pub password_file: Option<PathBuf>,
+    /// An extra CA certificate (PEM) for a server with a private CA.
+    pub ca_file: Option<PathBuf>,
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: String::new(),
+            port: 0,
+            security: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            password_file: None,
+            ca_file: None,
+            timeout_seconds: 30,
+        }
+    }
+}
+
+/// `[outbox]`: retries of email, Slack and webhook deliveries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxSettings {
+    pub first_retry_seconds: u64,
+    pub max_retry_seconds: u64,
+    /// After this long without success a delivery is given up (`dead`);
+    /// admins see it and can retry it.
+    pub give_up_hours: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            first_retry_seconds: 30,
+            max_retry_seconds: 3600,
+            give_up_hours: 24,
+        }
+    }
+}
+
+/// `[[webhooks]]`: one Slack or generic endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub name: String,
+    /// "generic" (signed JSON) or "slack" (incoming webhook).
+    pub kind: String,
+    pub url: String,
+    /// The HMAC key of a generic webhook; prefer `secret_file`.
+    pub secret: String,
+    pub secret_file: Option<PathBuf>,
+    /// Empty: every event.
+    pub events: Vec<String>,
+    /// Programme slugs whose events it hears; empty: every programme.
+    pub programmes: Vec<String>,
+}
+
 /// Top-level keys and sections that environment variables may set.
 const SETTING_KEYS: &[&str] = &[
     "listen",
@@ -145,6 +357,9 @@ const SETTING_KEYS: &[&str] = &[
     "sessions",
     "rate_limits",
     "security_txt",
+    "mail",
+    "outbox",
+    "webhooks",
 ];
 
 impl Settings {
@@ -197,6 +412,39 @@ impl Settings {
             )
         })?;
         Ok(rampart_store::Store::sqlite_url_for(&self.data_dir))
+    }
+
+    /// The programme keys of `[[mail.pgp]]`, read from their files.
+    pub fn pgp_keyring(&self) -> Result<rampart_mail::pgp::Keyring> {
+        let mut keys = Vec::new();
+        for k in &self.mail.pgp {
+            if k.programme.trim().is_empty() {
+                bail!("[[mail.pgp]] needs programme (a slug) and secret_key_file");
+            }
+            let armored = std::fs::read_to_string(&k.secret_key_file).with_context(|| {
+                format!(
+                    "could not read the OpenPGP key of {} ({})",
+                    k.programme,
+                    k.secret_key_file.display()
+                )
+            })?;
+            let passphrase = match &k.passphrase_file {
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("could not read {}", p.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+                None => String::new(),
+            };
+            keys.push(
+                rampart_mail::pgp::ProgrammeKey::from_armored(
+                    k.programme.trim(),
+                    &armored,
+                    &passphrase,
+                )
+                .with_context(|| format!("[[mail.pgp]] {}", k.programme))?,
+            );
+        }
+        Ok(rampart_mail::pgp::Keyring::new(keys))
     }
 
     pub fn tls_enabled(&self) -> bool {
@@ -260,6 +508,14 @@ impl Settings {
             },
             max_attachment_bytes: self.http.max_attachment_bytes,
             site_name: self.site_name.clone(),
+            mail: rampart_web::MailInConfig {
+                max_message_bytes: self.mail.max_message_bytes,
+                default_programme: {
+                    let d = self.mail.default_programme.trim();
+                    (!d.is_empty()).then(|| d.to_owned())
+                },
+                pgp: self.pgp_keyring()?,
+            },
         })
     }
 }
@@ -329,6 +585,80 @@ encryption = ""
 # Expires lies this many days ahead (the file is regenerated on every request; the RFC
 # recommends less than a year).
 expires_days = 30
+
+[mail]
+# Mail in (`rampart mailgate`, and the IMAP mailbox below). Mail to an address no programme
+# has goes to this programme (slug); empty: the only programme, if there is exactly one.
+default_programme = ""
+# Larger messages are refused with a polite explanation (0: no limit).
+max_message_bytes = 26214400
+# SPF, DKIM and DMARC: "dns" (the system resolver), "offline" (no lookups) or "off".
+sender_checks = "dns"
+# Mail out: the sender of mail about no programme and for programmes without an address of
+# their own (mail about a report comes from its programme's address), e.g.
+# from = "Rampart <security@example.com>"
+from = ""
+
+# Take mail from an IMAP mailbox (rampart serve runs it; `rampart mailgate --imap --once`
+# runs one pass). Messages are marked \Seen and $RampartTaken (or moved, or deleted) only
+# after they were taken; waits with IDLE where the server offers it.
+# [mail.imap]
+# host = "imap.example.com"
+# port = 993                      # 0 or unset: 993 for imaps, 143 otherwise
+# tls = "imaps"                   # "imaps", "starttls" or "none-loopback-only"
+# username = "security@example.com"
+# password_file = "/etc/rampart/imap-password"
+# folder = "INBOX"
+# after = "flag"                  # "flag", "move:Rampart/Taken" or "delete"
+# ca_file = "/etc/rampart/imap-ca.pem"
+# poll_seconds = 60
+# idle = true
+
+# A programme's OpenPGP key pair: mail encrypted to it (PGP/MIME or inline) is decrypted on
+# arrival, the original kept as an attachment; the public key is published at
+# /programs/SLUG/pgp-key.asc, in security.txt (Encryption) and on the programme page.
+# Export it with `gpg --export-secret-keys --armor KEY > shop.asc`. One block per programme.
+# [[mail.pgp]]
+# programme = "shop"
+# secret_key_file = "/etc/rampart/pgp/shop.asc"
+# passphrase_file = "/etc/rampart/pgp/shop.pass"   # only if the key has a passphrase
+
+# Outgoing mail (acknowledgements, comments, state changes, digests, breaches). Every message
+# is written to the database first and sent by `rampart serve` with retries, so an SMTP outage
+# loses nothing. Without [mail.smtp] mail waits in the queue (Admin → Outbox).
+# [mail.smtp]
+# host = "smtp.example.com"
+# port = 587                      # 0 or unset: 465 for tls, 587 for starttls, 25 for none
+# security = "starttls"           # "starttls" (required), "tls" (implicit) or "none"
+# username = "security@example.com"
+# password_file = "/etc/rampart/smtp-password"
+# ca_file = "/etc/rampart/smtp-ca.pem"
+# timeout_seconds = 30
+
+[outbox]
+# Email, Slack and webhook deliveries that fail are retried after 30 s, doubling (with
+# jitter) up to this maximum, and given up after give_up_hours (admins can retry them).
+first_retry_seconds = 30
+max_retry_seconds = 3600
+give_up_hours = 24
+
+# Slack incoming webhooks and generic webhooks, on chosen events: report.new,
+# finding.critical_high, response_target.breached, report.resolved (empty: all).
+# Generic calls are signed: X-Rampart-Signature: sha256=HMAC-SHA256(secret,
+# X-Rampart-Timestamp + "." + body); see docs/mail.md for checking it.
+# [[webhooks]]
+# name = "siem"
+# kind = "generic"
+# url = "https://siem.example.com/rampart"
+# secret_file = "/etc/rampart/webhook-secret"
+# events = ["report.new", "finding.critical_high"]
+# programmes = ["shop"]           # only these programmes' events (empty: all)
+#
+# [[webhooks]]
+# name = "slack"
+# kind = "slack"
+# url = "https://hooks.slack.com/services/T000/B000/XXXX"
+# events = ["report.new", "response_target.breached"]
 "#;
 
 #[cfg(test)]

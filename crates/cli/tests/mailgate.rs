@@ -19,6 +19,10 @@ fn eml(name: &str) -> String {
 }
 
 async fn with_programme(url: &str) -> Store {
+    with_programme_at(url, "security@shop.test").await
+}
+
+async fn with_programme_at(url: &str, email: &str) -> Store {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     store
@@ -31,7 +35,7 @@ async fn with_programme(url: &str) -> Store {
                 rules: String::new(),
                 safe_harbour: DEFAULT_SAFE_HARBOUR.into(),
                 visibility: Visibility::Public,
-                email: Some("security@shop.test".into()),
+                email: Some(email.into()),
                 currency: "USD".into(),
                 bounties: Default::default(),
                 budget: None,
@@ -217,4 +221,406 @@ fn a_database_that_cannot_be_opened_is_a_temporary_failure() {
         .stderr
         .clone();
     assert!(String::from_utf8_lossy(&out).contains("could not open the database"));
+}
+
+// --- `--url`: the message handed to a running server -----------------------------------------
+
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `rampart serve` on a free port; returns once /healthz answers.
+fn start_server(args: &[String]) -> Server {
+    use std::io::{BufRead, BufReader};
+    let port = free_port();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rampart"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .env_remove("RAMPART_DATABASE_URL")
+        .env_remove("RAMPART_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("is serving on") {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Server { child, base }
+}
+
+/// An account and a token for it, made with the CLI as an admin would.
+fn token_for(dir: &std::path::Path, email: &str, role: &str, scope: &str) -> String {
+    rampart()
+        .args(["admin", "create-user", "--data-dir"])
+        .arg(dir)
+        .args(["--email", email, "--role", role])
+        .assert()
+        .success();
+    let out = rampart()
+        .args(["token", "create", "--data-dir"])
+        .arg(dir)
+        .args(["--name", "mailgate", "--scope", scope, "--user", email])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn mailgate_hands_mail_to_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = with_programme(&Store::sqlite_url_for(dir.path())).await;
+    let token = token_for(dir.path(), "triager@shop.test", "triager", "reports:write");
+    let token_file = dir.path().join("mailgate-token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let server = start_server(&[
+        "--data-dir".into(),
+        dir.path().display().to_string(),
+        "--public-url".into(),
+        "http://127.0.0.1".into(),
+    ]);
+    let target = vec![
+        "--url".into(),
+        server.base.clone(),
+        "--token-file".into(),
+        token_file.display().to_string(),
+    ];
+    // The same story as straight into the database, exit statuses and all.
+    the_story(target.clone(), &store, &dir.path().join("attachments")).await;
+
+    // Text output: the refusal text itself for the MTA's bounce.
+    let out = rampart()
+        .arg("mailgate")
+        .args(&target)
+        .args(["--max-bytes", "100"])
+        .write_stdin(eml("13-other-programme.eml"))
+        .assert()
+        .code(69)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("Thank you for writing to us."), "{text}");
+
+    // A researcher's token may not hand mail in: temporary (75), so the MTA
+    // keeps the message while the token is fixed.
+    let researcher = token_for(dir.path(), "r@researchers.test", "researcher", "all");
+    let (code, j) = gate(
+        &[
+            "--url".into(),
+            server.base.clone(),
+            "--token".into(),
+            researcher,
+        ],
+        eml("09-html-only.eml"),
+        &[],
+    );
+    assert_eq!((code, j["error"].as_str()), (75, Some("token")), "{j}");
+    assert!(
+        j["message"].as_str().unwrap().contains("researcher role"),
+        "{j}"
+    );
+    let (code, j) = gate(
+        &[
+            "--url".into(),
+            server.base.clone(),
+            "--token".into(),
+            "rampart_nope".into(),
+        ],
+        eml("09-html-only.eml"),
+        &[],
+    );
+    assert_eq!((code, j["error"].as_str()), (75, Some("token")), "{j}");
+    drop(server);
+
+    // The server is down: 75, the MTA retries.
+    let (code, j) = gate(&target, eml("09-html-only.eml"), &[]);
+    assert_eq!(
+        (code, j["error"].as_str()),
+        (75, Some("unreachable")),
+        "{j}"
+    );
+
+    // Not a URL, or no token: usage errors, said plainly.
+    let out = rampart()
+        .args(["mailgate", "--url", "security.example.com", "--token", "t"])
+        .write_stdin(eml("01-new-report.eml"))
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("is not a URL"));
+    let out = rampart()
+        .args(["mailgate", "--url", "http://127.0.0.1:9"])
+        .env_remove("RAMPART_MAILGATE_TOKEN")
+        .write_stdin(eml("01-new-report.eml"))
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("--url needs a token"));
+}
+
+// --- `--imap` and `[mail.imap]` against the real Postfix and Dovecot ---------------------------
+
+struct MailEnv {
+    smtp_port: u16,
+    imap_port: u16,
+    password: String,
+    ca: String,
+}
+
+fn mail_env() -> Option<MailEnv> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let got = (|| {
+        Some(MailEnv {
+            smtp_port: var("RAMPART_TEST_SMTP_PORT")?.parse().ok()?,
+            imap_port: var("RAMPART_TEST_IMAP_PORT")?.parse().ok()?,
+            password: var("RAMPART_TEST_MAIL_PASSWORD")?,
+            ca: var("RAMPART_TEST_MAIL_CA")?,
+        })
+    })();
+    if got.is_none() {
+        assert!(
+            var("CI").is_none() && var("RAMPART_REQUIRE_MAIL").as_deref() != Some("1"),
+            "the mail test servers are required here (CI or RAMPART_REQUIRE_MAIL=1): run eval \"$(scripts/test-services.sh)\""
+        );
+        eprintln!("skipping: no mail test servers (eval \"$(scripts/test-services.sh)\")");
+    }
+    got
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// One message through Postfix, by plain SMTP.
+fn smtp_send(port: u16, from: &str, to: &str, raw: &str) {
+    use std::io::{BufRead, BufReader, Write};
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let mut expect = |code: &str| loop {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with(code),
+            "SMTP: expected {code}, got {line:?}"
+        );
+        if line.as_bytes().get(3) != Some(&b'-') {
+            break;
+        }
+    };
+    expect("220");
+    for (cmd, code) in [
+        ("EHLO test.researcher.test".to_owned(), "250"),
+        (format!("MAIL FROM:<{from}>"), "250"),
+        (format!("RCPT TO:<{to}>"), "250"),
+        ("DATA".to_owned(), "354"),
+    ] {
+        write!(w, "{cmd}\r\n").unwrap();
+        expect(code);
+    }
+    for line in raw.lines() {
+        let dot = if line.starts_with('.') { "." } else { "" };
+        write!(w, "{dot}{line}\r\n").unwrap();
+    }
+    write!(w, ".\r\n").unwrap();
+    expect("250");
+    write!(w, "QUIT\r\n").unwrap();
+}
+
+fn new_report_to(mailbox: &str, from: &str, subject: &str) -> String {
+    format!(
+        "From: Researcher <{from}>\nTo: {mailbox}\nSubject: {subject}\nMessage-ID: <{}@researcher.test>\n\
+         Date: Tue, 1 Dec 2026 10:00:00 +0000\n\nSteps to reproduce follow.\n",
+        unique("m")
+    )
+}
+
+async fn programme_at(dir: &std::path::Path, mailbox: &str) -> Store {
+    with_programme_at(&Store::sqlite_url_for(dir), mailbox).await
+}
+
+async fn wait_for_reports(store: &Store, n: usize) -> Vec<rampart_store::Report> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let all = store.list_reports(&ReportFilter::default()).await.unwrap();
+        if all.len() >= n {
+            return all;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {n} reports after 30 s",
+            all.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn mailgate_imap_once_takes_each_message_once() {
+    let Some(env) = mail_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = format!("{}@rampart.test", unique("security"));
+    let store = programme_at(dir.path(), &mailbox).await;
+    let alice = format!("{}@researcher.test", unique("alice"));
+    smtp_send(
+        env.smtp_port,
+        &alice,
+        &mailbox,
+        &new_report_to(&mailbox, &alice, "Path traversal in /download"),
+    );
+    let auto = format!(
+        "From: {alice}\nTo: {mailbox}\nSubject: Automatic reply\nAuto-Submitted: auto-replied\nMessage-ID: <{}@researcher.test>\n\nAway.\n",
+        unique("ooo")
+    );
+    smtp_send(env.smtp_port, &alice, &mailbox, &auto);
+    let url = format!(
+        "imap://{}@127.0.0.1:{}/INBOX",
+        mailbox.replace('@', "%40"),
+        env.imap_port
+    );
+    let pass = || {
+        let out = rampart()
+            .args(["mailgate", "--data-dir"])
+            .arg(dir.path())
+            .args([
+                "--imap",
+                &url,
+                "--imap-ca",
+                &env.ca,
+                "--once",
+                "--sender-checks",
+                "offline",
+                "--format",
+                "json",
+            ])
+            .env("RAMPART_IMAP_PASSWORD", &env.password)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let j: serde_json::Value = serde_json::from_str(text.trim())
+            .unwrap_or_else(|e| panic!("{e}: {text} {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), j)
+    };
+    // Postfix → Dovecot takes a moment; pass until both messages were seen.
+    let mut outcomes = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while outcomes.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "{outcomes:?}");
+        let (code, j) = pass();
+        assert_eq!((code, j["left"].as_i64()), (0, Some(0)), "{j}");
+        for m in j["messages"].as_array().unwrap() {
+            outcomes.push(m["outcome"].as_str().unwrap().to_owned());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    outcomes.sort();
+    assert_eq!(outcomes, ["ignored", "new_report"]);
+    let (code, j) = pass();
+    assert_eq!(
+        (code, j["taken"].as_i64()),
+        (0, Some(0)),
+        "nothing twice: {j}"
+    );
+    let reports = wait_for_reports(&store, 1).await;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].title, "Path traversal in /download");
+
+    // Wrong password: 75 (try again later), said plainly.
+    let out = rampart()
+        .args(["mailgate", "--data-dir"])
+        .arg(dir.path())
+        .args(["--imap", &url, "--imap-ca", &env.ca, "--once"])
+        .env("RAMPART_IMAP_PASSWORD", "wrong")
+        .assert()
+        .code(75)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out).contains("refused the login"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+}
+
+#[tokio::test]
+async fn serve_takes_mail_from_the_configured_mailbox() {
+    let Some(env) = mail_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = format!("{}@rampart.test", unique("security"));
+    let store = programme_at(dir.path(), &mailbox).await;
+    let password_file = dir.path().join("imap-password");
+    std::fs::write(&password_file, format!("{}\n", env.password)).unwrap();
+    let config = dir.path().join("rampart.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail]\nsender_checks = \"offline\"\n\n[mail.imap]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\n\
+             username = \"{mailbox}\"\npassword_file = \"{}\"\nca_file = \"{}\"\nafter = \"move:Rampart/Taken\"\npoll_seconds = 600\n",
+            env.imap_port,
+            password_file.display(),
+            env.ca
+        ),
+    )
+    .unwrap();
+    let _server = start_server(&[
+        "--data-dir".into(),
+        dir.path().display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+    ]);
+    // poll_seconds = 600: only IDLE brings the message in within the wait.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let bob = format!("{}@researcher.test", unique("bob"));
+    smtp_send(
+        env.smtp_port,
+        &bob,
+        &mailbox,
+        &new_report_to(&mailbox, &bob, "Account takeover via reset link"),
+    );
+    let reports = wait_for_reports(&store, 1).await;
+    assert_eq!(reports[0].title, "Account takeover via reset link");
+    assert_eq!(reports[0].received_via, "email");
 }

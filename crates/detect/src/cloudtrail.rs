@@ -228,12 +228,17 @@ impl<'a> CtEvent<'a> {
     /// Parses one record's JSON text.
     pub fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
         let rec: CloudTrailRecord<'a> = serde_json::from_str(raw)?;
+        Ok(Self::from_record(rec, raw))
+    }
+
+    /// An event from a record already parsed out of `raw`, its JSON text.
+    pub fn from_record(rec: CloudTrailRecord<'a>, raw: &'a str) -> Self {
         let name_len = rec
             .event_name
             .as_deref()
             .map(|n| base_event_name(n).len())
             .unwrap_or(0);
-        Ok(CtEvent {
+        CtEvent {
             rec,
             raw,
             name_len,
@@ -241,7 +246,7 @@ impl<'a> CtEvent<'a> {
             request: OnceCell::new(),
             response: OnceCell::new(),
             additional: OnceCell::new(),
-        })
+        }
     }
 
     /// The event name without a version suffix.

@@ -86,6 +86,9 @@ pub struct Engine {
     scratch: Vec<u8>,
     /// What this run saw, for the baseline.
     observed: Baseline,
+    /// The baseline as of the last flush (`None`: the configured one). A
+    /// long-running engine learns at each flush, as consecutive runs would.
+    learned: Option<Arc<Baseline>>,
     /// Per principal: never-seen discovery calls in this run.
     new_discovery: std::collections::HashMap<String, std::collections::HashSet<String>>,
 }
@@ -110,21 +113,45 @@ pub fn shard_key(name: &str) -> String {
 /// with files grouped by [`shard_key`]; returns the merged engine, ready for
 /// [`Engine::finish`]. A file that cannot be read becomes a diagnostic.
 pub fn run_files(cfg: Arc<EngineConfig>, files: Vec<std::path::PathBuf>, workers: usize) -> Engine {
+    let inputs = files
+        .into_iter()
+        .map(|f| Input {
+            size: std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0),
+            name: f.display().to_string(),
+        })
+        .collect();
+    run_inputs(cfg, inputs, workers, &|name: &str| {
+        std::fs::read(name).map_err(|e| format!("cannot read: {e}"))
+    })
+}
+
+/// One input of a run: its name (a path, or `s3://bucket/key`) and size,
+/// for spreading the work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub name: String,
+    pub size: u64,
+}
+
+/// As [`run_files`], for inputs that `read` fetches by name (files, S3
+/// objects). `read` returns the bytes or why they could not be had; the
+/// latter becomes a diagnostic and the run goes on.
+pub fn run_inputs<R>(cfg: Arc<EngineConfig>, inputs: Vec<Input>, workers: usize, read: &R) -> Engine
+where
+    R: Fn(&str) -> Result<Vec<u8>, String> + Sync,
+{
     // Whole groups go to the least loaded worker, biggest groups first.
-    let mut groups: std::collections::BTreeMap<String, (u64, Vec<std::path::PathBuf>)> =
+    let mut groups: std::collections::BTreeMap<String, (u64, Vec<Input>)> =
         std::collections::BTreeMap::new();
-    for f in files {
-        let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-        let g = groups
-            .entry(shard_key(&f.display().to_string()))
-            .or_default();
-        g.0 += size;
+    for f in inputs {
+        let g = groups.entry(shard_key(&f.name)).or_default();
+        g.0 += f.size;
         g.1.push(f);
     }
     let workers = workers.max(1).min(groups.len().max(1));
-    let mut groups: Vec<(u64, Vec<std::path::PathBuf>)> = groups.into_values().collect();
+    let mut groups: Vec<(u64, Vec<Input>)> = groups.into_values().collect();
     groups.sort_by_key(|g| std::cmp::Reverse(g.0));
-    let mut shards: Vec<(u64, Vec<std::path::PathBuf>)> = vec![(0, Vec::new()); workers];
+    let mut shards: Vec<(u64, Vec<Input>)> = vec![(0, Vec::new()); workers];
     for (size, fs) in groups {
         let least = shards
             .iter_mut()
@@ -133,7 +160,7 @@ pub fn run_files(cfg: Arc<EngineConfig>, files: Vec<std::path::PathBuf>, workers
         least.0 += size;
         least.1.extend(fs);
     }
-    let shards: Vec<Vec<std::path::PathBuf>> = shards.into_iter().map(|s| s.1).collect();
+    let shards: Vec<Vec<Input>> = shards.into_iter().map(|s| s.1).collect();
     let done: Vec<Engine> = std::thread::scope(|scope| {
         let handles: Vec<_> = shards
             .into_iter()
@@ -141,18 +168,19 @@ pub fn run_files(cfg: Arc<EngineConfig>, files: Vec<std::path::PathBuf>, workers
                 let cfg = cfg.clone();
                 scope.spawn(move || {
                     let mut e = Engine::shared(cfg);
-                    for f in shard {
-                        let name = f.display().to_string();
-                        match std::fs::read(&f) {
-                            Ok(bytes) => e.process_bytes(&name, &bytes),
-                            Err(err) => e.add_diagnostic(Diagnostic::new(
+                    let by_name = |f: &Input| read(&f.name);
+                    read_ahead(&shard, &by_name, |f, got| {
+                        match got {
+                            Ok(bytes) => e.process_bytes(&f.name, &bytes),
+                            Err(why) => e.add_diagnostic(Diagnostic::new(
                                 DiagnosticKind::Io,
-                                &name,
+                                &f.name,
                                 None,
-                                format!("cannot read: {err}"),
+                                why,
                             )),
                         }
-                    }
+                        true
+                    });
                     e
                 })
             })
@@ -169,6 +197,61 @@ pub fn run_files(cfg: Arc<EngineConfig>, files: Vec<std::path::PathBuf>, workers
         first.absorb(e);
     }
     first
+}
+
+/// Inputs fetched at once per engine thread: an S3 GET waits tens of
+/// milliseconds for a few milliseconds of parsing, so one fetch at a time
+/// would leave the core idle most of the time.
+pub const READ_AHEAD: usize = 4;
+
+/// Calls `each` for every item in order with its bytes, fetched by `read`
+/// on up to [`READ_AHEAD`] threads ahead of it; `each` returns false to stop
+/// (the fetches under way finish, no new one starts). Lane `j` fetches items
+/// `j`, `j + READ_AHEAD`, … and holds at most one finished item, so memory is
+/// bounded by `2 × READ_AHEAD` items, whatever the number of items.
+pub fn read_ahead<T, R>(
+    items: &[T],
+    read: &R,
+    mut each: impl FnMut(&T, Result<Vec<u8>, String>) -> bool,
+) where
+    T: Sync,
+    R: Fn(&T) -> Result<Vec<u8>, String> + Sync,
+{
+    if items.len() <= 1 {
+        for f in items {
+            if !each(f, read(f)) {
+                return;
+            }
+        }
+        return;
+    }
+    let lanes = READ_AHEAD.min(items.len());
+    std::thread::scope(|scope| {
+        let receivers: Vec<_> = (0..lanes)
+            .map(|lane| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    for f in items.iter().skip(lane).step_by(lanes) {
+                        // The receiver is gone when the caller stopped (or
+                        // panicked): fetch no more.
+                        if tx.send(read(f)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for (i, f) in items.iter().enumerate() {
+            let got = receivers[i % lanes]
+                .recv()
+                .unwrap_or_else(|_| Err("the reader thread stopped".to_owned()));
+            if !each(f, got) {
+                // Dropping the receivers ends the lanes after their current fetch.
+                return;
+            }
+        }
+    });
 }
 
 /// Account and region from an S3-style key
@@ -216,6 +299,7 @@ impl Engine {
             buf: Vec::new(),
             scratch: Vec::new(),
             observed: Baseline::default(),
+            learned: None,
             new_discovery: Default::default(),
         }
     }
@@ -302,8 +386,10 @@ impl Engine {
             agg,
             observed,
             new_discovery,
+            learned,
             ..
         } = self;
+        let learned = learned.as_deref().or(cfg.baseline.as_ref());
         let env = Env {
             intel: &cfg.intel,
             trusted: &cfg.trusted,
@@ -311,12 +397,11 @@ impl Engine {
         };
         let sigma = &cfg.sigma;
         let mut local = Vec::new();
-        input::cloudtrail_records(
+        input::cloudtrail_events(
             name,
             text,
-            &mut |rec, pos| {
-                let raw = rec.as_str();
-                match CtEvent::parse(raw) {
+            &mut |_raw, parsed, pos| {
+                match parsed {
                     Ok(ev) => {
                         if ev.rec.event_name.is_none() && ev.rec.event_source.is_none() {
                             stats.malformed_records += 1;
@@ -330,15 +415,17 @@ impl Engine {
                         stats.cloudtrail_events += 1;
                         let time = timefmt::parse(ev.event_time()).unwrap_or(0);
                         ct.on_event(&env, &ev, time, win, buf);
-                        if let Some(learned) = &cfg.baseline {
+                        if let Some(learned) = learned {
                             observe_call(learned, observed, new_discovery, &ev, time, buf);
                         }
                         if !sigma.is_empty() {
-                            let trusted = ev
-                                .source_ip()
-                                .parse()
-                                .ok()
-                                .is_some_and(|ip| env.trusted.ips.get(ip).is_some());
+                            // Most runs have no trusted list: skip parsing the address.
+                            let trusted = !env.trusted.ips.is_empty()
+                                && ev
+                                    .source_ip()
+                                    .parse()
+                                    .ok()
+                                    .is_some_and(|ip| env.trusted.ips.get(ip).is_some());
                             if !trusted {
                                 sigma.matches(&ev, &mut |meta| {
                                     if agg.touch(
@@ -410,8 +497,10 @@ impl Engine {
             stats,
             buf,
             observed,
+            learned,
             ..
         } = self;
+        let learned = learned.as_deref().or(cfg.baseline.as_ref());
         let env = Env {
             intel: &cfg.intel,
             trusted: &cfg.trusted,
@@ -424,7 +513,7 @@ impl Engine {
             |r| {
                 stats.flow_records += 1;
                 flow::on_record(&env, &r, &account, &region, win, buf);
-                if let Some(learned) = &cfg.baseline {
+                if let Some(learned) = learned {
                     flow::on_record_baseline(learned, observed, &r, &account, &region, win, buf);
                 }
             },
@@ -489,11 +578,22 @@ impl Engine {
 
     /// Ends the run: decisions that need every event, then suppression.
     pub fn finish(mut self) -> Report {
+        self.flush()
+    }
+
+    /// Reports what the engine holds so far and goes on (`--follow`): the
+    /// findings raised since the last flush (a repeat after a flush is a new
+    /// line with the same fingerprint and the count since), the diagnostics
+    /// and counts since then, and the baseline to save, which the engine also
+    /// goes on from (what a flush learned is known afterwards). Threshold windows and
+    /// the run-wide address sets are kept, so activity spanning two flushes
+    /// still adds up.
+    pub fn flush(&mut self) -> Report {
         self.ct.finish(&mut self.buf);
         self.drain();
         let mut findings = Vec::new();
         let mut suppressed = Vec::new();
-        for mut f in self.agg.into_findings() {
+        for mut f in std::mem::take(&mut self.agg).into_findings() {
             match self.cfg.suppressions.matching(&f, self.cfg.now) {
                 Some(reason) => {
                     f.archived = true;
@@ -503,18 +603,24 @@ impl Engine {
                 None => findings.push(f),
             }
         }
-        self.stats.findings = findings.len() as u64;
-        self.stats.suppressed_findings = suppressed.len() as u64;
-        let baseline = self.cfg.baseline.clone().map(|mut b| {
-            b.version = 1;
-            b.absorb(self.observed);
-            b
-        });
+        let mut stats = std::mem::take(&mut self.stats);
+        stats.findings = findings.len() as u64;
+        stats.suppressed_findings = suppressed.len() as u64;
+        let baseline = match self.learned.as_deref().or(self.cfg.baseline.as_ref()) {
+            None => None,
+            Some(before) => {
+                let mut b = before.clone();
+                b.version = 1;
+                b.absorb(std::mem::take(&mut self.observed));
+                self.learned = Some(Arc::new(b.clone()));
+                Some(b)
+            }
+        };
         Report {
             findings,
             suppressed,
-            diagnostics: self.diags,
-            stats: self.stats,
+            diagnostics: std::mem::take(&mut self.diags),
+            stats,
             baseline,
         }
     }
@@ -570,6 +676,52 @@ fn observe_call(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_ahead_keeps_the_order_and_passes_failures_on() {
+        let inputs: Vec<Input> = (0..23)
+            .map(|i| Input {
+                name: format!("{i}"),
+                size: 0,
+            })
+            .collect();
+        let in_flight = std::sync::atomic::AtomicUsize::new(0);
+        let most = std::sync::atomic::AtomicUsize::new(0);
+        let read = |name: &str| {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = in_flight.fetch_add(1, SeqCst) + 1;
+            most.fetch_max(now, SeqCst);
+            let n: u64 = name.parse().map_err(|_| "bad".to_owned())?;
+            // Later inputs finish first: order must not follow completion.
+            std::thread::sleep(std::time::Duration::from_millis(23 - n));
+            in_flight.fetch_sub(1, SeqCst);
+            if n == 7 {
+                Err("gone".to_owned())
+            } else {
+                Ok(name.as_bytes().to_vec())
+            }
+        };
+        let mut seen = Vec::new();
+        let by_name = |f: &Input| read(&f.name);
+        read_ahead(&inputs, &by_name, |f, got| {
+            seen.push((f.name.clone(), got));
+            true
+        });
+        let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+        let want: Vec<String> = (0..23).map(|i| i.to_string()).collect();
+        assert_eq!(names, want);
+        assert_eq!(seen[7].1, Err("gone".to_owned()));
+        assert_eq!(seen[8].1, Ok(b"8".to_vec()));
+        let most = most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(most > 1 && most <= READ_AHEAD, "{most} fetches at once");
+        // Stopping early: no item after the stop is handed over.
+        let mut handed = 0;
+        read_ahead(&inputs, &by_name, |_, _| {
+            handed += 1;
+            handed < 5
+        });
+        assert_eq!(handed, 5);
+    }
 
     #[test]
     fn hints_from_s3_keys() {

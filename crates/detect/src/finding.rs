@@ -390,7 +390,9 @@ impl Aggregator {
         self.findings.is_empty()
     }
 
-    /// The findings, worst first, then by account, type and resource.
+    /// The findings grouped by account (account id order), worst first
+    /// within an account, then by type and resource: a run over many
+    /// accounts reads as one report per account.
     pub fn into_findings(self) -> Vec<Finding> {
         let mut v: Vec<Finding> = self
             .findings
@@ -403,15 +405,15 @@ impl Aggregator {
             .collect();
         v.sort_by(|a, b| {
             (
-                a.severity,
                 &a.account_id,
+                a.severity,
                 &a.type_name,
                 &a.resource.id,
                 &a.fingerprint,
             )
                 .cmp(&(
-                    b.severity,
                     &b.account_id,
+                    b.severity,
                     &b.type_name,
                     &b.resource.id,
                     &b.fingerprint,

@@ -1,6 +1,7 @@
 //! Reading log files: decompression, format detection, and splitting a file
 //! into records with positions for error reports.
 
+use crate::cloudtrail::{CloudTrailRecord, CtEvent};
 use crate::flow::{self, FlowLayout, FlowRecord, FlowSkip};
 use crate::{Diagnostic, DiagnosticKind};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -291,6 +292,108 @@ pub fn cloudtrail_records<'a>(
         // A single pretty-printed event.
         let whole = text.trim();
         deliver(RecordText::Borrowed(whole));
+    }
+}
+
+/// Receives each CloudTrail record's text with its typed event (or why it
+/// did not parse), for one call: the text may not outlive it.
+pub type EventSink<'s> =
+    &'s mut dyn for<'r> FnMut(&'r str, Result<CtEvent<'r>, serde_json::Error>, Position);
+
+/// Reads CloudTrail text into typed events. For the shape CloudTrail writes
+/// to S3 (`{"Records":[…]}`), each record is parsed once, straight from the
+/// document, and its end is where the parser stopped; other shapes are split
+/// by [`cloudtrail_records`] first. One pass over the bytes instead of two is
+/// most of the difference to a bare parse (see docs/benchmarks.md).
+pub fn cloudtrail_events(name: &str, text: &str, sink: EventSink<'_>, diags: &mut Vec<Diagnostic>) {
+    if let Some(rest) = records_array_start(text.trim_start()) {
+        let start = text.len() - rest.len();
+        parse_records(name, text, start, sink, diags);
+        return;
+    }
+    cloudtrail_records(
+        name,
+        text,
+        &mut |rec, pos| {
+            let raw = rec.as_str();
+            sink(raw, CtEvent::parse(raw), pos);
+        },
+        diags,
+    );
+}
+
+/// Like [`split_records`], parsing each record as it goes.
+fn parse_records(
+    name: &str,
+    text: &str,
+    start: usize,
+    sink: EventSink<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let b = text.as_bytes();
+    let mut i = start;
+    let mut index = 0usize;
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
+            i += 1;
+        }
+        if i >= b.len() {
+            diags.push(Diagnostic::malformed(
+                name,
+                Some(format!("line {}", line_of(text, i))),
+                format!("the JSON document ends early (no closing ]); {index} records before it were read"),
+            ));
+            return;
+        }
+        let position = Position {
+            index,
+            line: None,
+            offset: i,
+        };
+        match b[i] {
+            b']' => return,
+            b'{' => {
+                // `i` is at an ASCII brace, so a character boundary.
+                let rest = &text[i..];
+                let mut stream =
+                    serde_json::Deserializer::from_str(rest).into_iter::<CloudTrailRecord<'_>>();
+                let parsed = stream.next();
+                let parsed_len = stream.byte_offset();
+                match parsed {
+                    Some(Ok(rec)) => {
+                        let raw = &rest[..parsed_len];
+                        sink(raw, Ok(CtEvent::from_record(rec, raw)), position);
+                        i += parsed_len;
+                    }
+                    // Not a valid record: skip it by its braces, as the
+                    // splitter does, and let the caller report it.
+                    Some(Err(e)) => match object_end(rest.as_bytes()) {
+                        Some(len) => {
+                            sink(&rest[..len], Err(e), position);
+                            i += len;
+                        }
+                        None => {
+                            diags.push(Diagnostic::malformed(
+                                name,
+                                Some(format!("line {}", line_of(text, i))),
+                                format!("the JSON document ends early inside record {}; {index} records before it were read", index + 1),
+                            ));
+                            return;
+                        }
+                    },
+                    None => return,
+                }
+                index += 1;
+            }
+            other => {
+                diags.push(Diagnostic::malformed(
+                    name,
+                    Some(format!("line {} (byte offset {i})", line_of(text, i))),
+                    format!("the JSON document is malformed: expected a record or ], found {:?}; {index} records before it were read", other as char),
+                ));
+                return;
+            }
+        }
     }
 }
 
@@ -608,6 +711,56 @@ mod tests {
             &mut d,
         );
         (out, d)
+    }
+
+    #[test]
+    fn records_are_parsed_in_one_pass_with_their_exact_text() {
+        // The second record is not JSON (a colon is missing); the document
+        // is cut off after the third.
+        let text = r#"{"Records":[{"eventName":"A","eventSource":"s"}, {"eventName" 5,"x":"}"},
+            {"eventName":"B","eventSource":"s","userIdentity":{"type":"Root"}}"#;
+        let mut got = Vec::new();
+        let mut d = Vec::new();
+        cloudtrail_events(
+            "f",
+            text,
+            &mut |raw, parsed, pos| {
+                got.push((
+                    raw.to_owned(),
+                    parsed.map(|e| e.event_name().to_owned()).ok(),
+                    pos.index,
+                ))
+            },
+            &mut d,
+        );
+        assert_eq!(
+            got,
+            vec![
+                (
+                    r#"{"eventName":"A","eventSource":"s"}"#.to_owned(),
+                    Some("A".to_owned()),
+                    0
+                ),
+                (r#"{"eventName" 5,"x":"}"}"#.to_owned(), None, 1),
+                (
+                    r#"{"eventName":"B","eventSource":"s","userIdentity":{"type":"Root"}}"#
+                        .to_owned(),
+                    Some("B".to_owned()),
+                    2
+                ),
+            ]
+        );
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("3 records before it"), "{:?}", d[0]);
+        // Other shapes go through the splitter and are parsed after it.
+        let mut names = Vec::new();
+        cloudtrail_events(
+            "f",
+            "{\"eventName\":\"A\"}\n{\"eventName\":\"B\"}\n",
+            &mut |_, parsed, _| names.push(parsed.map(|e| e.event_name().to_owned()).ok()),
+            &mut d,
+        );
+        assert_eq!(names, vec![Some("A".to_owned()), Some("B".to_owned())]);
     }
 
     #[test]

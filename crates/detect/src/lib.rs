@@ -6,9 +6,10 @@
 //! count and first/last seen. Built-in rules, threat and trusted lists, Sigma
 //! rules and suppression rules all run in one pass over the events.
 //!
-//! The crate does no network I/O and knows nothing of the store or the web
-//! layer; the `rampart detect` command feeds it bytes and prints or pushes
-//! what it reports.
+//! The crate knows nothing of the store or the web layer; the `rampart
+//! detect` command feeds it bytes and prints or pushes what it reports.
+//! Without the `s3` feature it does no network I/O and needs no async
+//! runtime; with it, [`s3`] lists and fetches objects from S3.
 
 pub mod baseline;
 pub mod catalog;
@@ -17,14 +18,17 @@ pub mod dns;
 pub mod engine;
 pub mod finding;
 pub mod flow;
+pub mod follow;
 pub mod input;
 pub mod intel;
 mod rules;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod sigma;
 pub mod suppress;
 mod timefmt;
 
-pub use engine::{Engine, EngineConfig, Report, Stats, run_files, shard_key};
+pub use engine::{Engine, EngineConfig, Input, Report, Stats, run_files, run_inputs, shard_key};
 pub use finding::{Evidence, Finding, Resource};
 pub use input::Format;
 

@@ -269,10 +269,12 @@ impl DnsRecords {
 #[error("could not set up DNS for sender checks: {0}")]
 pub struct CheckerError(String);
 
-/// Evaluates SPF, DKIM and DMARC for incoming messages.
+/// Evaluates SPF, DKIM and DMARC for incoming messages. Clones share the
+/// resolver and the record cache (one per server, however many requests).
+#[derive(Clone)]
 pub struct SenderChecks {
     authenticator: MessageAuthenticator,
-    records: DnsRecords,
+    records: Arc<DnsRecords>,
 }
 
 impl std::fmt::Debug for SenderChecks {
@@ -309,7 +311,7 @@ impl SenderChecks {
         Ok(SenderChecks {
             authenticator: MessageAuthenticator::new_system_conf()
                 .map_err(|e| CheckerError(e.to_string()))?,
-            records: DnsRecords::cache(),
+            records: Arc::new(DnsRecords::cache()),
         })
     }
 
@@ -319,7 +321,7 @@ impl SenderChecks {
         Ok(SenderChecks {
             authenticator: MessageAuthenticator::new(config, ResolverOpts::default())
                 .map_err(|e| CheckerError(e.to_string()))?,
-            records,
+            records: Arc::new(records),
         })
     }
 

@@ -30,6 +30,8 @@ pub struct IntakeConfig {
     /// New reports one sender's mail may make per hour (0: no limit); the
     /// web form's `rate_limits.reports_per_hour`, so mail is no way around it.
     pub max_reports_per_hour: u32,
+    /// Programme keys: PGP/MIME and inline-PGP mail is decrypted on arrival.
+    pub pgp: crate::pgp::Keyring,
 }
 
 impl Default for IntakeConfig {
@@ -39,6 +41,7 @@ impl Default for IntakeConfig {
             max_attachment_bytes: 20 * 1024 * 1024,
             default_programme: None,
             max_reports_per_hour: 20,
+            pgp: crate::pgp::Keyring::default(),
         }
     }
 }
@@ -308,8 +311,28 @@ impl Intake {
         env: &Envelope,
         now: UnixMillis,
     ) -> Result<IntakeReport, IntakeError> {
-        let mut m = parse(raw)?;
+        // Encrypted mail is read as its plaintext (the original attached);
+        // mail over the limit is refused on its headers, never decrypted.
+        let limit = self.config.max_message_bytes;
+        let whole = total_size <= raw.len() && (limit == 0 || raw.len() <= limit);
+        let (plain, pgp_flag) = if whole {
+            match self.config.pgp.decrypt_message(raw, limit) {
+                Ok(None) => (None, None),
+                Ok(Some(d)) => (Some(d.raw), Some("pgp_decrypted")),
+                Err(e) => {
+                    tracing::info!(error = %e, "Encrypted mail could not be decrypted");
+                    (
+                        crate::pgp::undecryptable(raw, &e),
+                        Some("pgp_undecryptable"),
+                    )
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let mut m = parse(plain.as_deref().unwrap_or(raw))?;
         m.size = total_size.max(raw.len());
+        m.encryption = pgp_flag;
         let message_key = m
             .message_id
             .clone()
@@ -354,6 +377,7 @@ impl Intake {
         message_key: &str,
         now: UnixMillis,
     ) -> Result<IntakeReport, IntakeError> {
+        // `raw` is what was sent: DKIM signed those bytes, not a plaintext.
         let auth = match &self.checks {
             Some(c) => c.check(raw, env).await,
             None => AuthResults::default(),
@@ -368,6 +392,9 @@ impl Intake {
         }
         if m.body_was_html {
             flags.push("html_converted".into());
+        }
+        if let Some(f) = m.encryption {
+            flags.push(f.into());
         }
         let mut kept = 0;
         let mut refused_files = Vec::new();

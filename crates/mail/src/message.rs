@@ -55,6 +55,9 @@ pub struct IntakeMessage {
     pub body: String,
     pub body_was_html: bool,
     pub attachments: Vec<MailAttachment>,
+    /// `pgp_decrypted` or `pgp_undecryptable` when the mail came encrypted
+    /// (set by the intake, which reads the plaintext).
+    pub encryption: Option<&'static str>,
     /// Size of the raw message in bytes.
     pub size: usize,
 }
@@ -319,6 +322,7 @@ pub fn parse(raw: &[u8]) -> Result<IntakeMessage, ParseError> {
         },
         body_was_html,
         attachments,
+        encryption: None,
         size: raw.len(),
     })
 }

@@ -79,6 +79,7 @@ async fn run_corpus(store: &Store, label: &str) {
             max_attachment_bytes: 1024 * 1024,
             default_programme: Some("shop".into()),
             max_reports_per_hour: 20,
+            ..Default::default()
         },
     };
     let env = Envelope::default();

@@ -18,6 +18,7 @@ mod findings;
 mod links;
 mod mail;
 mod migrations;
+mod outbox;
 mod programmes;
 mod reports;
 mod sessions;
@@ -34,6 +35,10 @@ pub use findings::{
 pub use links::{LinkPurpose, OneTimeLink};
 pub use mail::{MailIntake, MailOutcomeRecord, STALE_CLAIM_MS};
 pub use migrations::MIGRATION_VERSIONS;
+pub use outbox::{
+    AttemptLog, CHANNEL_EMAIL, CHANNEL_SLACK, CHANNEL_WEBHOOK, DigestItem, EmailPreference,
+    NewOutbox, OutboxAttempt, OutboxCount, OutboxRow,
+};
 pub use programmes::{
     Invitation, InvitationProblem, KnownIssue, NewKnownIssue, Programme, ProgrammeSettings,
     ResearcherProfile, Thanks,

@@ -39,10 +39,16 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0004_mail.sql"),
         postgres: include_str!("../migrations/postgres/0004_mail.sql"),
     },
+    Step {
+        version: 5,
+        description: "outbound delivery",
+        sqlite: include_str!("../migrations/sqlite/0005_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0005_outbox.sql"),
+    },
 ];
 
 /// The schema versions this build knows, oldest first.
-pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3, 4];
+pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3, 4, 5];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = STEPS

@@ -33,6 +33,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/findings/{id}/assignee", post(set_assignee))
         .route("/me", get(me))
         .merge(crate::programme_api::router())
+        .merge(crate::mail_api::router())
         .route("/openapi.json", get(openapi_json))
 }
 

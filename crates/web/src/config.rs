@@ -45,6 +45,29 @@ pub struct WebConfig {
     pub security_txt: SecurityTxtConfig,
     /// Name shown in the page header and in authenticator apps.
     pub site_name: String,
+    /// Mail handed in through `POST /api/v1/mail/inbound`.
+    pub mail: MailInConfig,
+}
+
+/// How the inbound-mail endpoint takes messages (the `[mail]` settings).
+#[derive(Debug, Clone)]
+pub struct MailInConfig {
+    /// Larger messages are refused with an explanation (0: no limit).
+    pub max_message_bytes: usize,
+    /// Programme (slug) for mail to an address no programme has.
+    pub default_programme: Option<String>,
+    /// Programme keys: encrypted mail is decrypted, public keys published.
+    pub pgp: rampart_mail::pgp::Keyring,
+}
+
+impl Default for MailInConfig {
+    fn default() -> Self {
+        MailInConfig {
+            max_message_bytes: rampart_mail::intake::DEFAULT_MAX_MESSAGE_BYTES,
+            default_programme: None,
+            pgp: Default::default(),
+        }
+    }
 }
 
 /// The security.txt fields that come from configuration.
@@ -86,6 +109,7 @@ impl Default for WebConfig {
             max_attachment_bytes: 20 * 1024 * 1024,
             security_txt: SecurityTxtConfig::default(),
             site_name: "Rampart".into(),
+            mail: MailInConfig::default(),
         }
     }
 }

@@ -26,6 +26,9 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error("too many requests; try again in {retry_after_s} seconds")]
     TooManyRequests { retry_after_s: u64 },
+    /// Try again later (a temporary failure; nothing was stored).
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_s: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -47,6 +50,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,7 +66,8 @@ impl AppError {
     }
 
     fn decorate(&self, resp: &mut Response) {
-        if let AppError::TooManyRequests { retry_after_s } = self
+        if let AppError::TooManyRequests { retry_after_s }
+        | AppError::Unavailable { retry_after_s, .. } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);

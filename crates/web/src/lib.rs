@@ -23,6 +23,7 @@ mod config;
 mod cookies;
 mod error;
 mod forms;
+mod mail_api;
 mod markdown;
 pub mod middleware;
 mod openapi;
@@ -33,7 +34,7 @@ mod routes;
 mod views;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{SecurityTxtConfig, WebConfig};
+pub use config::{MailInConfig, SecurityTxtConfig, WebConfig};
 pub use error::AppError;
 pub use principal::{Principal, Via};
 
@@ -69,6 +70,9 @@ pub struct AppState {
     pub programmes: rampart_programme::Service,
     /// Report attachments on disk.
     pub(crate) files: attachments::FileStore,
+    /// SPF, DKIM and DMARC for mail handed in over the API; `None`: not
+    /// evaluated (recorded as `none`).
+    pub(crate) mail_checks: Option<rampart_mail::SenderChecks>,
 }
 
 /// When the assignee list was read (Unix ms), and `(id, email)` pairs.
@@ -89,6 +93,30 @@ impl AppState {
             sources_cache: Arc::default(),
             optimize_state: Arc::default(),
             assignees_cache: Arc::default(),
+            mail_checks: None,
+        }
+    }
+
+    /// Evaluates sender checks on mail handed in over the API.
+    pub fn with_mail_checks(mut self, checks: rampart_mail::SenderChecks) -> Self {
+        self.mail_checks = Some(checks);
+        self
+    }
+
+    /// The mail intake, on this state's programme service (so mailed
+    /// reports get the same notifications as web reports) and file store.
+    pub fn mail_intake(&self) -> rampart_mail::Intake {
+        rampart_mail::Intake {
+            service: self.programmes.clone(),
+            files: self.files.clone(),
+            checks: self.mail_checks.clone(),
+            config: rampart_mail::IntakeConfig {
+                max_message_bytes: self.config.mail.max_message_bytes,
+                max_attachment_bytes: self.config.max_attachment_bytes,
+                default_programme: self.config.mail.default_programme.clone(),
+                max_reports_per_hour: self.config.reports_per_hour,
+                pgp: self.config.mail.pgp.clone(),
+            },
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::error::ErrorBody;
+use crate::mail_api as ma;
 use crate::programme_api as pa;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -38,6 +39,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         pa::disclosure,
         pa::duplicates,
         pa::list_notifications,
+        ma::inbound,
     ),
     components(schemas(
         api::FindingOut,
@@ -67,6 +69,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         pa::DisclosureIn,
         pa::DuplicateOut,
         pa::DisclosureOut,
+        ma::MailInboundOut,
+        ma::MailOutcome,
         rampart_core::ReportState,
         rampart_core::Turn,
         rampart_core::Visibility,
@@ -97,6 +101,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "programmes", description = "Disclosure and bounty programmes, invitations"),
         (name = "reports", description = "Researcher reports, their threads, workflow and bounties"),
         (name = "account", description = "The caller"),
+        (name = "mail", description = "The security@ mailbox: mail handed in by `rampart mailgate --url`"),
     ),
 )]
 struct ApiDoc;

@@ -18,6 +18,10 @@ pub struct Limits {
     /// Per account: comments carry files, so a flood fills the disk.
     comments: DefaultKeyedRateLimiter<i64>,
     signups: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per token (or session): mail handed in over the API. A mail gate is a
+    /// machine, so the anonymous budget per minute; floods of reports from
+    /// one sender are the intake's per-sender limit.
+    mail: DefaultKeyedRateLimiter<i64>,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -41,6 +45,7 @@ impl Limits {
             submissions: RateLimiter::keyed(per_hour(config.reports_per_hour)),
             comments: RateLimiter::keyed(per_hour(config.reports_per_hour.saturating_mul(10))),
             signups: RateLimiter::keyed(per_hour(config.signups_per_hour)),
+            mail: RateLimiter::keyed(per_minute(config.anonymous_per_minute)),
         }
     }
 
@@ -70,6 +75,13 @@ impl Limits {
             .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
     }
 
+    /// Mail handed in by one token (key: the token id, or minus the user id
+    /// for a browser session).
+    pub fn check_mail(&self, key: i64) -> Result<(), crate::AppError> {
+        check(&self.mail, key)
+            .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
+    }
+
     /// Drops state for addresses that are back under their limits, so the
     /// maps don't grow without bound.
     pub fn housekeeping(&self) {
@@ -78,6 +90,7 @@ impl Limits {
         self.submissions.retain_recent();
         self.comments.retain_recent();
         self.signups.retain_recent();
+        self.mail.retain_recent();
     }
 }
 

@@ -141,6 +141,9 @@ pub struct AccountPage {
     pub flash: Option<String>,
     /// For researchers: the public handle and the thanks-page choice.
     pub researcher: Option<(String, bool)>,
+    /// For the team: how notifications reach them by email
+    /// (`immediate`, `daily` or `none`).
+    pub email_pref: Option<String>,
 }
 
 #[derive(Template)]

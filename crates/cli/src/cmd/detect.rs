@@ -6,20 +6,26 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use rampart_detect::intel::{AwsRanges, ThreatIntel, TrustedList};
+use rampart_detect::s3::{S3Options, S3Source};
 use rampart_detect::sigma::RuleSet;
 use rampart_detect::suppress::Suppressions;
-use rampart_detect::{Diagnostic, DiagnosticKind, Engine, EngineConfig, Finding, Format, Report};
-use std::collections::BTreeMap;
+use rampart_detect::{
+    Diagnostic, DiagnosticKind, Engine, EngineConfig, Finding, Format, Input, Report,
+};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod follow;
+
 const AFTER_HELP: &str =
-    "Inputs are files, directories (read recursively) or - for standard input. Each
-file's format is detected: CloudTrail ({\"Records\":[...]} as delivered to S3, JSON
-arrays, JSON lines, CloudTrail Lake and Athena exports), VPC Flow Logs (default
-or custom format with its header line) and Route 53 Resolver query logs, each
-gzipped or not. A bad record is reported with its file and line and skipped.
+    "Inputs are files, directories (read recursively), s3://bucket/prefix (every
+object under the prefix) or - for standard input. Each file's or object's format
+is detected: CloudTrail ({\"Records\":[...]} as delivered to S3, JSON arrays, JSON
+lines, CloudTrail Lake and Athena exports), VPC Flow Logs (default or custom
+format with its header line) and Route 53 Resolver query logs, each gzipped or
+not. A bad record is reported with its file (or object key) and line and skipped.
 
 Examples:
   rampart detect ~/logs/AWSLogs/
@@ -28,6 +34,19 @@ Examples:
   rampart detect AWSLogs/ --sigma sigma/rules/cloud/aws/cloudtrail --suppress mute.yml
   zcat trail.json.gz | rampart detect - --format-hint cloudtrail
   rampart detect AWSLogs/ --push https://rampart.example.com --token \"$RAMPART_TOKEN\"
+  rampart detect s3://my-trail-bucket/AWSLogs/ --s3-region eu-west-1
+  rampart detect s3://logs/AWSLogs/ AWSLogs/ --follow --state /var/lib/rampart/detect
+
+S3: credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
+else the static keys of AWS_PROFILE (or default) in ~/.aws/credentials and
+~/.aws/config, else web identity, container or instance credentials. Region from
+--s3-region, AWS_REGION, AWS_DEFAULT_REGION or the profile; endpoint from
+--s3-endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (MinIO, moto, ...).
+
+--follow keeps watching the directories and prefixes, listing them every
+--poll-interval seconds, and reads each new file or object once; the checkpoint
+in --state DIR (follow.json) makes a restart neither miss nor repeat one.
+Ctrl-C or SIGTERM stops after the current file, with exit code 0.
 
 List files (--threat-list, --trusted-list): one IP address, CIDR block or domain
 per line, # starts a comment. A line `# kind: tor-exit` (or malicious, c2, mining,
@@ -40,7 +59,8 @@ Suppression file (--suppress, YAML):
       expires: 2027-06-30
       match: {type: UnauthorizedAccess:EC2/SSHBruteForce, resource: [i-0bastion]}
 
-JSON output: one finding per line with type, severity, account_id, region, count,
+JSON output: one finding per line, grouped by account (account_id order, worst
+severity first within an account), with type, severity, account_id, region, count,
 first_seen, last_seen, resource {type, id}, evidence {event_ids, principals,
 addresses, details}, mitre, remediation, fingerprint. Exit code: 0 whether or
 not there are findings, 2 on errors (unreadable input, bad options or rule files).";
@@ -65,7 +85,7 @@ pub enum FormatHint {
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct DetectArgs {
-    /// Log files or directories; `-` reads standard input.
+    /// Log files, directories or s3://bucket/prefix; `-` reads standard input.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<String>,
     /// A threat list (IPs, CIDRs, domains); may be given several times.
@@ -109,10 +129,37 @@ pub struct DetectArgs {
     /// Print every input problem, not only the first 20.
     #[arg(long, short)]
     pub verbose: bool,
+    /// S3-compatible endpoint for s3:// inputs (MinIO, moto, a VPC endpoint);
+    /// default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS's.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Region of the s3:// buckets; default AWS_REGION, AWS_DEFAULT_REGION,
+    /// the profile's, else us-east-1.
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// Keep watching directories and s3:// prefixes, reading each new file or
+    /// object once (needs --state for the checkpoint).
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: seconds between listings.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, requires = "follow")]
+    pub poll_interval: f64,
+    /// With --follow: exit 0 once SECS pass without a new input (tests, batch jobs).
+    #[arg(long, value_name = "SECS", hide = true, requires = "follow")]
+    pub follow_exit_after_idle: Option<f64>,
 }
 
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
-    match detect(&args) {
+    // The command is synchronous but is called inside the binary's tokio
+    // runtime; the S3 client and the signal handler start small runtimes
+    // of their own, which tokio refuses on a runtime thread. A plain thread
+    // keeps them apart.
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| detect(&args))
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
+    match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -179,7 +226,7 @@ fn config(args: &DetectArgs, load_diags: &mut Vec<Diagnostic>) -> Result<EngineC
     })
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
             .map(|e| e.map(|e| e.path()))
@@ -194,7 +241,38 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+pub(crate) fn open_s3(args: &DetectArgs, url: &str) -> Result<S3Source> {
+    Ok(S3Source::open(
+        url,
+        &S3Options {
+            endpoint: args.s3_endpoint.clone(),
+            region: args.s3_region.clone(),
+            credentials: None,
+        },
+    )?)
+}
+
+/// The S3 sources of a run and which source and key each object name is.
+#[derive(Default)]
+struct S3Inputs {
+    sources: Vec<S3Source>,
+    by_name: HashMap<String, (usize, String)>,
+}
+
+impl S3Inputs {
+    /// Bytes of a local file or listed object, or why not (a diagnostic).
+    fn read(&self, name: &str) -> std::result::Result<Vec<u8>, String> {
+        match self.by_name.get(name) {
+            Some((i, key)) => self.sources[*i].get(key).map_err(|e| e.to_string()),
+            None => std::fs::read(name).map_err(|e| format!("cannot read: {e}")),
+        }
+    }
+}
+
 fn detect(args: &DetectArgs) -> Result<()> {
+    if args.follow {
+        follow::check_args(args)?;
+    }
     let mut load_diags = Vec::new();
     let mut cfg = config(args, &mut load_diags)?;
     if let Some(dir) = &args.state {
@@ -206,7 +284,11 @@ fn detect(args: &DetectArgs) -> Result<()> {
     for d in load_diags {
         engine.add_diagnostic(d);
     }
+    if args.follow {
+        return follow::run(args, engine, sigma_rules);
+    }
     let mut files = Vec::new();
+    let mut s3 = S3Inputs::default();
     for p in &args.paths {
         if p == "-" {
             let mut buf = Vec::new();
@@ -217,22 +299,49 @@ fn detect(args: &DetectArgs) -> Result<()> {
             continue;
         }
         if p.starts_with("s3://") {
-            bail!(
-                "S3 input ({p}) is not supported in this build yet; copy the objects first (aws s3 sync {p} ./logs) and pass the directory"
-            );
+            let src = open_s3(args, p)?;
+            let objects = src.list()?;
+            if objects.is_empty() {
+                eprintln!(
+                    "warning: no objects under {} (a prefix is a folder: s3://b/AWSLogs/1 does not match AWSLogs/123…)",
+                    src.url()
+                );
+            }
+            let i = s3.sources.len();
+            for o in objects {
+                files.push(Input {
+                    name: o.name.clone(),
+                    size: o.size,
+                });
+                s3.by_name.insert(o.name, (i, o.key));
+            }
+            s3.sources.push(src);
+            continue;
         }
         let path = Path::new(p);
         if !path.exists() {
-            bail!("{p} does not exist (give log files, directories, or - for standard input)");
+            bail!(
+                "{p} does not exist (give log files, directories, s3://bucket/prefix, or - for standard input)"
+            );
         }
-        collect(path, &mut files).with_context(|| format!("could not list {p}"))?;
+        let mut found = Vec::new();
+        collect(path, &mut found).with_context(|| format!("could not list {p}"))?;
+        files.extend(found.into_iter().map(|f| Input {
+            size: std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0),
+            name: f.display().to_string(),
+        }));
     }
     // One engine per core; files of one account and region go to the same
     // engine so that its threshold windows see all of that activity.
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    engine.absorb(rampart_detect::run_files(cfg, files, workers));
+    engine.absorb(rampart_detect::run_inputs(
+        cfg,
+        files,
+        workers,
+        &|name: &str| s3.read(name),
+    ));
     let report = engine.finish();
     print_report(args, &report, sigma_rules)?;
     if let (Some(dir), Some(b)) = (&args.state, &report.baseline) {
@@ -310,7 +419,7 @@ fn print_report(args: &DetectArgs, report: &Report, sigma_rules: usize) -> Resul
     };
     match args.format {
         DetectFormat::Json => {
-            for f in report.findings.iter().chain(extra) {
+            for f in ordered(&report.findings, extra) {
                 serde_json::to_writer(&mut out, f)?;
                 out.write_all(b"\n")?;
             }
@@ -338,36 +447,103 @@ fn print_report(args: &DetectArgs, report: &Report, sigma_rules: usize) -> Resul
     Ok(())
 }
 
-/// The text report: counts by account and severity, then one line per finding.
-pub fn text_report(report: &Report, extra: &[Finding], _color: bool) -> String {
-    use rampart_core::Severity;
-    let mut out = String::new();
-    if report.findings.is_empty() && extra.is_empty() {
-        out.push_str("No findings.\n");
-        return out;
-    }
-    let mut by_account: BTreeMap<&str, [u64; 5]> = BTreeMap::new();
-    for f in &report.findings {
-        let row = by_account.entry(f.account_id.as_str()).or_default();
+/// Findings and the shown suppressed ones in report order: by account, worst
+/// severity first within an account, then type and resource.
+fn ordered<'a>(findings: &'a [Finding], extra: &'a [Finding]) -> Vec<&'a Finding> {
+    let mut v: Vec<&Finding> = findings.iter().chain(extra).collect();
+    v.sort_by(|a, b| {
+        (
+            &a.account_id,
+            a.severity,
+            &a.type_name,
+            &a.resource.id,
+            &a.fingerprint,
+        )
+            .cmp(&(
+                &b.account_id,
+                b.severity,
+                &b.type_name,
+                &b.resource.id,
+                &b.fingerprint,
+            ))
+    });
+    v
+}
+
+/// Counts of findings per account and severity (Critical … Info).
+#[derive(Default)]
+pub(crate) struct Tally(BTreeMap<String, [u64; 5]>);
+
+impl Tally {
+    pub(crate) fn add(&mut self, f: &Finding) {
+        use rampart_core::Severity;
+        let row = self.0.entry(f.account_id.clone()).or_default();
         let i = Severity::ALL
             .iter()
             .position(|s| *s == f.severity)
             .unwrap_or(4);
         row[i] += 1;
     }
-    out.push_str(&format!(
-        "{:<14} {:>8} {:>6} {:>6} {:>6} {:>6}\n",
-        "ACCOUNT", "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"
-    ));
-    for (acct, row) in &by_account {
-        let name = if acct.is_empty() { "(unknown)" } else { acct };
-        out.push_str(&format!(
-            "{:<14} {:>8} {:>6} {:>6} {:>6} {:>6}\n",
-            name, row[0], row[1], row[2], row[3], row[4]
-        ));
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
-    out.push('\n');
-    for f in report.findings.iter().chain(extra) {
+
+    /// The summary table: one row per account, a total row when there are
+    /// several accounts.
+    pub(crate) fn table(&self) -> String {
+        let mut out = format!(
+            "{:<14} {:>8} {:>6} {:>6} {:>6} {:>6} {:>6}\n",
+            "ACCOUNT", "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO", "TOTAL"
+        );
+        let mut total = [0u64; 5];
+        let row = |name: &str, r: &[u64; 5]| {
+            format!(
+                "{:<14} {:>8} {:>6} {:>6} {:>6} {:>6} {:>6}\n",
+                name,
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r.iter().sum::<u64>()
+            )
+        };
+        for (acct, r) in &self.0 {
+            let name = if acct.is_empty() { "(unknown)" } else { acct };
+            out.push_str(&row(name, r));
+            for (t, v) in total.iter_mut().zip(r) {
+                *t += v;
+            }
+        }
+        if self.0.len() > 1 {
+            out.push_str(&row("all accounts", &total));
+        }
+        out
+    }
+}
+
+/// One line per finding (and who, when known); with `headers`, an
+/// `Account …` line before each account's findings.
+pub(crate) fn finding_lines<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    headers: bool,
+) -> String {
+    let mut out = String::new();
+    let mut account: Option<&str> = None;
+    for f in findings {
+        if headers && account != Some(f.account_id.as_str()) {
+            if account.is_some() {
+                out.push('\n');
+            }
+            account = Some(f.account_id.as_str());
+            let name = if f.account_id.is_empty() {
+                "(unknown)"
+            } else {
+                &f.account_id
+            };
+            out.push_str(&format!("Account {name}\n"));
+        }
         out.push_str(&format!(
             "{:<8} {} {} {}/{} ×{} {}…{}{}\n",
             f.severity.as_str().to_uppercase(),
@@ -399,6 +575,30 @@ pub fn text_report(report: &Report, extra: &[Finding], _color: bool) -> String {
             out.push_str(&format!("         by {}\n", who.join(", ")));
         }
     }
+    out
+}
+
+/// The text report: counts by account and severity, then one line per
+/// finding, grouped by account.
+pub fn text_report(report: &Report, extra: &[Finding], _color: bool) -> String {
+    let mut out = String::new();
+    if report.findings.is_empty() && extra.is_empty() {
+        out.push_str("No findings.\n");
+        return out;
+    }
+    let mut tally = Tally::default();
+    for f in &report.findings {
+        tally.add(f);
+    }
+    out.push_str(&tally.table());
+    out.push('\n');
+    let list = ordered(&report.findings, extra);
+    let accounts = list
+        .iter()
+        .map(|f| f.account_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    out.push_str(&finding_lines(list, accounts > 1));
     if !report.suppressed.is_empty() && extra.is_empty() {
         out.push_str(&format!(
             "\n{} suppressed findings not shown (--show-suppressed lists them)\n",

@@ -5,6 +5,7 @@ mod cvss;
 mod db;
 pub(crate) mod detect;
 pub(crate) mod mailgate;
+pub(crate) mod outbound;
 pub(crate) mod secrets;
 mod serve;
 mod token;

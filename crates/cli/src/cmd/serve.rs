@@ -33,6 +33,33 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         .context("could not set up metrics")?;
     let state =
         rampart_web::AppState::new(store.clone(), settings.web_config()?).with_metrics(metrics);
+    // Mail out, Slack and webhooks: their notifiers, and the delivery worker.
+    let state = crate::cmd::outbound::start(&settings, &store, state)?;
+    // Mail in: sender checks for POST /api/v1/mail/inbound and the IMAP worker.
+    let check_mode = crate::cmd::mailgate::settings_check_mode(&settings)?;
+    let state = match crate::cmd::mailgate::sender_checks(check_mode)? {
+        Some(checks) => state.with_mail_checks(checks),
+        None => state,
+    };
+    if let Some(imap) = &settings.mail.imap {
+        let cfg = imap.to_config().context("[mail.imap]")?;
+        // The web layer's intake: the same programme service (and so the
+        // same notifications) as reports made on the web.
+        let intake = state.mail_intake();
+        println!(
+            "Taking mail from the IMAP mailbox {}@{}:{}/{} ({}).",
+            cfg.username, cfg.host, cfg.port, cfg.folder, cfg.after
+        );
+        tokio::spawn(async move {
+            rampart_mail::imap::watch(
+                &intake,
+                &cfg,
+                std::future::pending::<()>(),
+                crate::cmd::mailgate::log_pass,
+            )
+            .await;
+        });
+    }
 
     if let Some(link) = rampart_web::first_admin_link(&state).await? {
         println!(
@@ -132,7 +159,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 /// Resolves on Ctrl+C or SIGTERM, so in-flight requests can finish.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

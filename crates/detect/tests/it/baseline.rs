@@ -122,3 +122,52 @@ fn learning_is_silent_then_new_behaviour_is_found() {
     );
     assert!(third.findings.is_empty(), "{:?}", third.findings);
 }
+
+/// A long-running engine (`--follow`) learns at each flush as consecutive
+/// runs do: a new call is flagged once, not again after the flush, and a
+/// learning baseline turns mature mid-stream.
+#[test]
+fn a_flushed_engine_goes_on_from_what_it_learned() {
+    let week = LEARNING_SECS + 3600;
+    let mut e = Engine::new(EngineConfig {
+        baseline: Some(Baseline::default()),
+        ..EngineConfig::default()
+    });
+    let name = "AWSLogs/111122223333/CloudTrail/eu-west-1/x.json";
+    let feed = |e: &mut Engine, calls: Vec<serde_json::Value>| {
+        e.process_bytes(name, json!({ "Records": calls }).to_string().as_bytes());
+    };
+    feed(&mut e, vec![call("alice", "iam", "ListUsers", T0)]);
+    feed(&mut e, vec![call("alice", "iam", "ListUsers", T0 + week)]);
+    let learning = e.flush();
+    assert!(learning.findings.is_empty());
+    assert!(learning.baseline.expect("kept").mature());
+    // Mature now: alice's new call is flagged...
+    let later = T0 + week + 60;
+    feed(
+        &mut e,
+        vec![call("alice", "ec2", "DeleteSecurityGroup", later)],
+    );
+    let flagged = e.flush();
+    assert_eq!(
+        flagged
+            .findings
+            .iter()
+            .map(|f| f.type_name.as_str())
+            .collect::<Vec<_>>(),
+        ["Impact:IAMUser/AnomalousBehavior"]
+    );
+    // ...and known after that flush.
+    feed(
+        &mut e,
+        vec![call("alice", "ec2", "DeleteSecurityGroup", later + 60)],
+    );
+    let after = e.flush();
+    assert!(after.findings.is_empty(), "{:?}", after.findings);
+    let kept = after.baseline.expect("kept");
+    assert!(
+        kept.principals["111122223333|arn:aws:iam::111122223333:user/alice"]
+            .apis
+            .contains("ec2:DeleteSecurityGroup")
+    );
+}

@@ -2,6 +2,8 @@
 
 mod baseline;
 mod parsers;
+#[cfg(feature = "s3")]
+mod s3;
 mod scenarios;
 mod sigma_corpus;
 mod stratus;

@@ -29,6 +29,7 @@ fn flash_for(done: Option<&str>) -> Option<String> {
             "session-ended" => "That session is signed out.",
             "welcome" => "Welcome. Set up two-factor authentication to protect this account.",
             "profile" => "Your public profile is saved.",
+            "notifications" => "Your email notification choice is saved.",
             _ => return None,
         }
         .to_owned(),
@@ -98,8 +99,14 @@ async fn render_account(
     } else {
         None
     };
+    let email_pref = if user.role.is_staff() {
+        Some(state.store.email_preference(uid).await?.as_str().to_owned())
+    } else {
+        None
+    };
     let page = AccountPage {
         researcher,
+        email_pref,
         chrome: ctx.chrome(state, "account"),
         email: user.email,
         role: user.role.to_string(),

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 pub(crate) mod findings;
 mod ops;
+mod outbox;
 mod programmes;
 mod reports;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account::show))
         .route("/account/2fa", get(account::totp_form))
         .route("/account/profile", post(account::profile))
+        .route("/account/notifications", post(outbox::email_preference))
         .route("/account/2fa/start", post(account::totp_start))
         .route("/account/2fa/confirm", post(account::totp_confirm))
         .route("/account/2fa/disable", post(account::totp_disable))
@@ -61,8 +63,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-link", post(admin::reset_link))
         .route("/admin/users/{id}/verify", post(admin::verify))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/outbox", get(outbox::list))
+        .route("/admin/outbox/{id}", get(outbox::show))
+        .route("/admin/outbox/{id}/retry", post(outbox::retry))
         .route("/programs", get(programmes::list))
         .route("/programs/{slug}", get(programmes::show))
+        .route("/programs/{slug}/pgp-key.asc", get(programmes::pgp_key))
         .route(
             "/programs/{slug}/report",
             get(reports::new_report)

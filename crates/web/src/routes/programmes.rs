@@ -85,6 +85,20 @@ pub struct ProgrammePage {
     pub thanks: Vec<(String, i64)>,
     /// (id, title, public): the team sees all, others the public ones.
     pub known_issues: Vec<(i64, String, bool)>,
+    /// The address that takes reports by email.
+    pub email: Option<String>,
+    /// The OpenPGP key's fingerprint, in groups of four, when the programme has one.
+    pub pgp_fingerprint: Option<String>,
+}
+
+/// `ABCD1234…` → `ABCD 1234 …`, as people compare fingerprints.
+fn grouped(fingerprint: &str) -> String {
+    fingerprint
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn money(amount: i64, currency: &str) -> String {
@@ -252,7 +266,16 @@ pub(crate) async fn render_programme(
         .filter(|k| staff || k.public != 0)
         .map(|k| (k.id, k.title, k.public != 0))
         .collect();
+    let email = p.email.clone();
+    let pgp_fingerprint = state
+        .config
+        .mail
+        .pgp
+        .for_programme(&p.slug)
+        .map(|k| grouped(k.fingerprint()));
     let page = ProgrammePage {
+        email,
+        pgp_fingerprint,
         known_issues,
         chrome: ctx.chrome(state, "programmes"),
         in_scope: scope_rows(&p, true),
@@ -289,6 +312,33 @@ pub async fn show(
     render_programme(&state, &ctx, p, None, None, None).await
 }
 
+/// `/programs/SLUG/pgp-key.asc`: the programme's public OpenPGP key, for
+/// researchers to encrypt reports to (named in security.txt `Encryption:`).
+pub async fn pgp_key(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let p = visible_programme(&state, ctx.principal.as_ref(), &slug).await?;
+    let key = state
+        .config
+        .mail
+        .pgp
+        .for_programme(&p.slug)
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pgp-keys".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}-pgp-key.asc\"", p.slug),
+            ),
+        ],
+        key.public_armored().to_owned(),
+    )
+        .into_response())
+}
+
 /// `/.well-known/security.txt` (RFC 9116), built from the public
 /// programmes: the first one is the preferred contact.
 pub async fn security_txt(State(state): State<AppState>) -> Result<Response, AppError> {
@@ -297,6 +347,13 @@ pub async fn security_txt(State(state): State<AppState>) -> Result<Response, App
     let mut contacts = Vec::new();
     let mut policy = Vec::new();
     let mut acknowledgments = Vec::new();
+    let mut encryption: Vec<String> = state
+        .config
+        .security_txt
+        .encryption
+        .iter()
+        .cloned()
+        .collect();
     for p in &public {
         contacts.push(format!("{base}/programs/{}/report", p.slug));
         if let Some(e) = &p.email {
@@ -304,6 +361,9 @@ pub async fn security_txt(State(state): State<AppState>) -> Result<Response, App
         }
         policy.push(format!("{base}/programs/{}", p.slug));
         acknowledgments.push(format!("{base}/programs/{}#thanks", p.slug));
+        if state.config.mail.pgp.for_programme(&p.slug).is_some() {
+            encryption.push(format!("{base}/programs/{}/pgp-key.asc", p.slug));
+        }
     }
     if contacts.is_empty() {
         // Still a valid file: people can reach the sign-in page's owner.
@@ -316,7 +376,7 @@ pub async fn security_txt(State(state): State<AppState>) -> Result<Response, App
         // runs; a short horizon keeps a cached copy from living on after a
         // change.
         expires: state.now() + i64::from(conf.expires_days) * 86_400_000,
-        encryption: conf.encryption.iter().cloned().collect(),
+        encryption,
         acknowledgments,
         preferred_languages: conf.preferred_languages.clone(),
         canonical: vec![format!("{base}/.well-known/security.txt")],

@@ -624,3 +624,204 @@ async fn serve_takes_mail_from_the_configured_mailbox() {
     assert_eq!(reports[0].title, "Account takeover via reset link");
     assert_eq!(reports[0].received_via, "email");
 }
+
+/// Every message delivered to `address` (Maildir new and cur), raw.
+fn delivered(address: &str) -> Vec<String> {
+    let root = std::env::var("RAMPART_TEST_MAILDIR_ROOT").unwrap();
+    let (local, domain) = address.split_once('@').unwrap();
+    let base = std::path::Path::new(&root)
+        .join(domain)
+        .join(local)
+        .join("Maildir");
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        if let Ok(rd) = std::fs::read_dir(base.join(sub)) {
+            for e in rd.flatten() {
+                out.push(String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Waits until a message delivered to `address` satisfies `want`.
+fn wait_for_mail(address: &str, what: &str, want: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(m) = delivered(address).into_iter().find(|m| want(m)) {
+            return m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {what} for {address} after 60 s; mailbox holds {:#?}",
+            delivered(address)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// A header's value (unfolded), from a raw message.
+fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\n\n").next().unwrap_or("").replace("\r\n", "\n");
+    let mut value: Option<String> = None;
+    for line in head.lines() {
+        if let Some(v) = value.as_mut()
+            && (line.starts_with(' ') || line.starts_with('\t'))
+        {
+            v.push(' ');
+            v.push_str(line.trim());
+            continue;
+        }
+        if value.is_some() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case(name)
+        {
+            value = Some(v.trim().to_owned());
+        }
+    }
+    value
+}
+
+/// Issue 3's story end to end, with nothing faked: a researcher's mail goes
+/// through Postfix into the security@ mailbox in Dovecot; `rampart serve`
+/// takes it over IMAP and makes a report; the acknowledgement goes out
+/// through Postfix into the researcher's own mailbox; their answer to it
+/// becomes a comment on the same report; a triager's public comment reaches
+/// them in the same conversation (In-Reply-To and References pointing at the
+/// acknowledgement, the report's token in the subject).
+#[tokio::test]
+async fn a_whole_conversation_by_mail_through_real_servers() {
+    let Some(env) = mail_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = format!("{}@rampart.test", unique("security"));
+    let store = programme_at(dir.path(), &mailbox).await;
+    let token = token_for(
+        dir.path(),
+        "triage@rampart.test",
+        "triager",
+        "reports:write",
+    );
+    let password_file = dir.path().join("imap-password");
+    std::fs::write(&password_file, format!("{}\n", env.password)).unwrap();
+    let config = dir.path().join("rampart.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail]\nsender_checks = \"offline\"\nfrom = \"Rampart <{mailbox}>\"\n\n\
+             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\n\
+             [mail.imap]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\n\
+             username = \"{mailbox}\"\npassword_file = \"{}\"\nca_file = \"{}\"\npoll_seconds = 2\n\n\
+             [outbox]\nfirst_retry_seconds = 1\nmax_retry_seconds = 2\n",
+            env.smtp_port,
+            env.imap_port,
+            password_file.display(),
+            env.ca
+        ),
+    )
+    .unwrap();
+    let server = start_server(&[
+        "--data-dir".into(),
+        dir.path().display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--public-url".into(),
+        "http://127.0.0.1".into(),
+    ]);
+
+    // 1. The report, by SMTP to security@.
+    let alice = format!("{}@researcher.test", unique("alice"));
+    smtp_send(
+        env.smtp_port,
+        &alice,
+        &mailbox,
+        &new_report_to(&mailbox, &alice, "Stored XSS in the invoice notes"),
+    );
+    let reports = wait_for_reports(&store, 1).await;
+    let report = &reports[0];
+    assert_eq!(report.title, "Stored XSS in the invoice notes");
+    assert_eq!(report.received_via, "email");
+    let token_in_subject = format!("[#{}]", report.id);
+
+    // 2. The acknowledgement, in the researcher's own mailbox.
+    let ack = wait_for_mail(&alice, "acknowledgement", |m| {
+        header(m, "Subject").is_some_and(|s| s.contains(&token_in_subject))
+    });
+    let ack_id = header(&ack, "Message-ID").expect("the acknowledgement has a Message-ID");
+    let reply_to = header(&ack, "Reply-To").expect("a reply address");
+    let reply_address = reply_to
+        .rsplit('<')
+        .next()
+        .unwrap()
+        .trim_end_matches('>')
+        .to_owned();
+    assert!(
+        reply_address.contains("+r"),
+        "a per-report reply address: {reply_to}"
+    );
+
+    // 3. Her answer to it becomes a comment on the same report.
+    let answer = format!(
+        "From: Alice <{alice}>\nTo: {reply_address}\nSubject: Re: {}\nMessage-ID: <{}@researcher.test>\n\
+         In-Reply-To: {ack_id}\nReferences: {ack_id}\nDate: Tue, 1 Dec 2026 11:00:00 +0000\n\n\
+         The payload also fires in the PDF export.\n",
+        header(&ack, "Subject").unwrap(),
+        unique("answer")
+    );
+    smtp_send(env.smtp_port, &alice, &reply_address, &answer);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let thread = store.report_events(report.id, true).await.unwrap();
+        if thread
+            .iter()
+            .any(|e| e.kind == "comment" && e.body.contains("also fires in the PDF export"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the answer did not become a comment: {thread:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        store
+            .list_reports(&ReportFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "an answer never makes a new report"
+    );
+
+    // 4. A triager's public comment reaches her, threaded.
+    let response = ureq::post(&format!(
+        "{}/api/v1/reports/{}/comments",
+        server.base, report.id
+    ))
+    .header("Authorization", &format!("Bearer {token}"))
+    .header("Content-Type", "application/json")
+    .send(r#"{"body": "Thanks, we reproduced it and are working on a fix."}"#)
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let update = wait_for_mail(&alice, "the triager's comment", |m| {
+        m.contains("we reproduced it")
+    });
+    assert!(
+        header(&update, "Subject").is_some_and(|s| s.contains(&token_in_subject)),
+        "{update}"
+    );
+    assert_eq!(
+        header(&update, "In-Reply-To").as_deref(),
+        Some(ack_id.as_str())
+    );
+    assert!(
+        header(&update, "References").is_some_and(|r| r.contains(&ack_id)),
+        "{update}"
+    );
+    assert_eq!(
+        header(&update, "Reply-To").as_deref(),
+        Some(reply_to.as_str())
+    );
+}

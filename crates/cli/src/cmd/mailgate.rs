@@ -179,8 +179,12 @@ fn intake_for(args: &MailgateArgs, settings: &Settings, store: &Store) -> Result
         let d = settings.mail.default_programme.trim();
         (!d.is_empty()).then(|| d.to_owned())
     });
+    // The same mail-out channels as `rampart serve`: the acknowledgement and
+    // team notices are queued in the outbox here, and the server's delivery
+    // worker sends them (this process does not wait for SMTP).
+    let outbound = crate::cmd::outbound::setup(settings, store)?;
     Ok(Intake {
-        service: Service::new(store.clone()),
+        service: outbound.attach(Service::new(store.clone())),
         files: FileStore::new(settings.data_dir.join("attachments")),
         checks: sender_checks(mode)?,
         config: IntakeConfig {

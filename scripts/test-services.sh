@@ -32,6 +32,16 @@ if ! "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PGPORT" -q; then
     -o '-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300'" >/dev/null
   log "PostgreSQL started on 127.0.0.1:$PGPORT"
 fi
+# Each PostgreSQL test makes a database of its own (rampart_store::testkit) and
+# leaves it behind; a kept machine would fill its disk over many runs. Drop
+# those older than an hour (never one a running suite may still use).
+"$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -qAt -F ' ' \
+  -c "select oid, datname from pg_database where datname like 'rampart\_test\_%'" 2>/dev/null |
+  while read -r oid name; do
+    if [ -n "$(find "$PGDATA/base/$oid" -maxdepth 0 -mmin +60 2>/dev/null)" ]; then
+      "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -qAt -c "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1 || true
+    fi
+  done
 echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
 echo "export RAMPART_REQUIRE_POSTGRES=1"
 

@@ -104,6 +104,26 @@ impl Glob {
     }
 
     fn matches(&self, text: &str) -> bool {
+        // CloudTrail values are nearly always ASCII: compare without
+        // lower-casing a copy (equality, startswith, endswith, contains).
+        if !self.cased && text.is_ascii() {
+            if let Some(l) = &self.literal {
+                return l.eq_ignore_ascii_case(text);
+            }
+            match self.toks.as_slice() {
+                [Tok::Star, Tok::Lit(l), Tok::Star] => return ascii_contains_ci(text, l),
+                [Tok::Lit(l), Tok::Star] => {
+                    return text.len() >= l.len()
+                        && text.as_bytes()[..l.len()].eq_ignore_ascii_case(l.as_bytes());
+                }
+                [Tok::Star, Tok::Lit(l)] => {
+                    return text.len() >= l.len()
+                        && text.as_bytes()[text.len() - l.len()..]
+                            .eq_ignore_ascii_case(l.as_bytes());
+                }
+                _ => {}
+            }
+        }
         let owned;
         let text = if self.cased {
             text
@@ -130,6 +150,13 @@ impl Glob {
             })
             .collect()
     }
+}
+
+/// Whether ASCII `text` contains `needle` (already lower case), ignoring
+/// ASCII case.
+fn ascii_contains_ci(text: &str, needle: &str) -> bool {
+    let (t, n) = (text.as_bytes(), needle.as_bytes());
+    n.is_empty() || (t.len() >= n.len() && t.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
 }
 
 fn glob_match(toks: &[Tok], text: &str) -> bool {
@@ -190,6 +217,8 @@ enum Matcher {
 #[derive(Debug, Clone)]
 struct FieldMatch {
     path: Vec<String>,
+    /// `path` when the typed record carries it.
+    typed: Option<TypedPath>,
     matchers: Vec<Matcher>,
     /// `|all`: every matcher must match, instead of any.
     all: bool,
@@ -453,6 +482,7 @@ fn compile_field(key: &str, value: &Yaml) -> Result<FieldMatch, Unsupported> {
         return unsupported("an empty field name");
     }
     Ok(FieldMatch {
+        typed: typed_path(&path),
         path,
         matchers,
         all: mods.contains(&"all"),
@@ -907,63 +937,110 @@ fn collect_json<'a>(v: &'a Json, path: &[String], out: &mut Vec<FVal<'a>>) {
     }
 }
 
-fn typed<'e>(ev: &'e CtEvent, path: &[String]) -> Option<Option<&'e str>> {
-    let r = &ev.rec;
-    let one = |v: &'e Option<crate::cloudtrail::Str<'e>>| Some(v.as_deref());
-    match path {
+/// A field path the typed record carries, resolved once when the rule is
+/// compiled so that evaluation neither compares path segments nor walks JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypedPath {
+    EventName,
+    EventSource,
+    AwsRegion,
+    SourceIp,
+    UserAgent,
+    ErrorCode,
+    ErrorMessage,
+    EventId,
+    EventType,
+    RecipientAccountId,
+    IdentityType,
+    IdentityArn,
+    IdentityPrincipalId,
+    IdentityAccountId,
+    IdentityAccessKeyId,
+    IdentityUserName,
+    IdentityInvokedBy,
+    IssuerType,
+    IssuerUserName,
+    IssuerArn,
+    IssuerPrincipalId,
+    IssuerAccountId,
+}
+
+fn typed_path(path: &[String]) -> Option<TypedPath> {
+    use TypedPath::*;
+    Some(match path {
         [a] => match a.as_str() {
-            "eventName" => one(&r.event_name),
-            "eventSource" => one(&r.event_source),
-            "awsRegion" => one(&r.aws_region),
-            "sourceIPAddress" => one(&r.source_ip_address),
-            "userAgent" => one(&r.user_agent),
-            "errorCode" => one(&r.error_code),
-            "errorMessage" => one(&r.error_message),
-            "eventID" => one(&r.event_id),
-            "eventType" => one(&r.event_type),
-            "recipientAccountId" => one(&r.recipient_account_id),
-            _ => None,
+            "eventName" => EventName,
+            "eventSource" => EventSource,
+            "awsRegion" => AwsRegion,
+            "sourceIPAddress" => SourceIp,
+            "userAgent" => UserAgent,
+            "errorCode" => ErrorCode,
+            "errorMessage" => ErrorMessage,
+            "eventID" => EventId,
+            "eventType" => EventType,
+            "recipientAccountId" => RecipientAccountId,
+            _ => return None,
         },
         [u, c, i, f] if u == "userIdentity" && c == "sessionContext" && i == "sessionIssuer" => {
-            let iss = r
-                .user_identity
-                .as_ref()
-                .and_then(|x| x.session_context.as_ref())
-                .and_then(|c| c.session_issuer.as_ref());
-            let g = |h: fn(
-                &'e crate::cloudtrail::SessionIssuer<'e>,
-            ) -> &'e Option<crate::cloudtrail::Str<'e>>| {
-                Some(iss.and_then(|i| h(i).as_deref()))
-            };
             match f.as_str() {
-                "type" => g(|i| &i.kind),
-                "userName" => g(|i| &i.user_name),
-                "arn" => g(|i| &i.arn),
-                "principalId" => g(|i| &i.principal_id),
-                "accountId" => g(|i| &i.account_id),
-                _ => None,
+                "type" => IssuerType,
+                "userName" => IssuerUserName,
+                "arn" => IssuerArn,
+                "principalId" => IssuerPrincipalId,
+                "accountId" => IssuerAccountId,
+                _ => return None,
             }
         }
-        [u, b] if u == "userIdentity" => {
-            let id = r.user_identity.as_ref();
-            let f = |g: fn(
-                &'e crate::cloudtrail::UserIdentity<'e>,
-            ) -> &'e Option<crate::cloudtrail::Str<'e>>| {
-                Some(id.and_then(|i| g(i).as_deref()))
-            };
-            match b.as_str() {
-                "type" => f(|i| &i.kind),
-                "arn" => f(|i| &i.arn),
-                "principalId" => f(|i| &i.principal_id),
-                "accountId" => f(|i| &i.account_id),
-                "accessKeyId" => f(|i| &i.access_key_id),
-                "userName" => f(|i| &i.user_name),
-                "invokedBy" => f(|i| &i.invoked_by),
-                _ => None,
-            }
-        }
-        _ => None,
+        [u, b] if u == "userIdentity" => match b.as_str() {
+            "type" => IdentityType,
+            "arn" => IdentityArn,
+            "principalId" => IdentityPrincipalId,
+            "accountId" => IdentityAccountId,
+            "accessKeyId" => IdentityAccessKeyId,
+            "userName" => IdentityUserName,
+            "invokedBy" => IdentityInvokedBy,
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+fn typed_value<'e>(ev: &'e CtEvent, t: TypedPath) -> Option<&'e str> {
+    use TypedPath::*;
+    let r = &ev.rec;
+    let id = r.user_identity.as_ref();
+    let iss = || {
+        id.and_then(|x| x.session_context.as_ref())
+            .and_then(|c| c.session_issuer.as_ref())
+    };
+    match t {
+        EventName => r.event_name.as_deref(),
+        EventSource => r.event_source.as_deref(),
+        AwsRegion => r.aws_region.as_deref(),
+        SourceIp => r.source_ip_address.as_deref(),
+        UserAgent => r.user_agent.as_deref(),
+        ErrorCode => r.error_code.as_deref(),
+        ErrorMessage => r.error_message.as_deref(),
+        EventId => r.event_id.as_deref(),
+        EventType => r.event_type.as_deref(),
+        RecipientAccountId => r.recipient_account_id.as_deref(),
+        IdentityType => id.and_then(|i| i.kind.as_deref()),
+        IdentityArn => id.and_then(|i| i.arn.as_deref()),
+        IdentityPrincipalId => id.and_then(|i| i.principal_id.as_deref()),
+        IdentityAccountId => id.and_then(|i| i.account_id.as_deref()),
+        IdentityAccessKeyId => id.and_then(|i| i.access_key_id.as_deref()),
+        IdentityUserName => id.and_then(|i| i.user_name.as_deref()),
+        IdentityInvokedBy => id.and_then(|i| i.invoked_by.as_deref()),
+        IssuerType => iss().and_then(|i| i.kind.as_deref()),
+        IssuerUserName => iss().and_then(|i| i.user_name.as_deref()),
+        IssuerArn => iss().and_then(|i| i.arn.as_deref()),
+        IssuerPrincipalId => iss().and_then(|i| i.principal_id.as_deref()),
+        IssuerAccountId => iss().and_then(|i| i.account_id.as_deref()),
     }
+}
+
+fn typed<'e>(ev: &'e CtEvent, path: &[String]) -> Option<Option<&'e str>> {
+    typed_path(path).map(|t| typed_value(ev, t))
 }
 
 fn values<'e>(ev: &'e CtEvent, path: &[String]) -> Vec<FVal<'e>> {
@@ -1036,11 +1113,27 @@ fn value_matches(m: &Matcher, vals: &[FVal], ev: &CtEvent) -> bool {
 fn search_matches(s: &Search, ev: &CtEvent) -> bool {
     match s {
         Search::Fields(fields) => fields.iter().all(|f| {
-            let vals = values(ev, &f.path);
+            // Typed fields (most of SigmaHQ's CloudTrail selections) need
+            // no allocation: one borrowed value or none.
+            let one;
+            let owned;
+            let vals: &[FVal] = match f.typed {
+                Some(t) => match typed_value(ev, t) {
+                    Some(v) => {
+                        one = [FVal::Str(Cow::Borrowed(v))];
+                        &one
+                    }
+                    None => &[],
+                },
+                None => {
+                    owned = values(ev, &f.path);
+                    &owned
+                }
+            };
             if f.all {
-                f.matchers.iter().all(|m| value_matches(m, &vals, ev))
+                f.matchers.iter().all(|m| value_matches(m, vals, ev))
             } else {
-                f.matchers.iter().any(|m| value_matches(m, &vals, ev))
+                f.matchers.iter().any(|m| value_matches(m, vals, ev))
             }
         }),
         Search::AnyOf(list) => list.iter().any(|s| search_matches(s, ev)),

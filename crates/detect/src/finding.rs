@@ -5,7 +5,7 @@ use crate::catalog::FindingType;
 use crate::timefmt;
 use rampart_core::{NewFinding, Severity};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How many event ids, principals and addresses a finding keeps as evidence.
 pub const EVIDENCE_CAP: usize = 20;
@@ -239,11 +239,13 @@ fn fingerprint(parts: &[&str]) -> String {
 /// Merges signals about the same activity into one finding.
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    /// Keyed by the fingerprint.
-    findings: HashMap<String, Finding>,
+    /// Keyed by the fingerprint. foldhash rather than SipHash: keys are
+    /// ours, not an attacker's to collide, and every matched event looks
+    /// its key up.
+    findings: foldhash::HashMap<String, Finding>,
     /// Identity key (type, account, region, resource, who) to fingerprint,
     /// so a repeat costs one hash lookup and no SHA-256.
-    keys: HashMap<String, String>,
+    keys: foldhash::HashMap<String, String>,
     key: String,
 }
 

@@ -20,7 +20,7 @@ use rampart_core::Severity;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -258,7 +258,8 @@ pub struct Rule {
 #[derive(Debug, Default, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    by_event_name: HashMap<String, Vec<usize>>,
+    /// foldhash: looked up for every event, keyed by rule files we load.
+    by_event_name: foldhash::HashMap<String, Vec<usize>>,
     unindexed: Vec<usize>,
 }
 

@@ -32,6 +32,9 @@ pub struct IntakeConfig {
     pub max_reports_per_hour: u32,
     /// Programme keys: PGP/MIME and inline-PGP mail is decrypted on arrival.
     pub pgp: crate::pgp::Keyring,
+    /// Mail refusals back to their senders (for IMAP and HTTP intake, where
+    /// no MTA bounces them); `None` for the MTA's pipe, whose MTA does.
+    pub refusals: Option<crate::refusal::RefusalMail>,
 }
 
 impl Default for IntakeConfig {
@@ -42,6 +45,7 @@ impl Default for IntakeConfig {
             default_programme: None,
             max_reports_per_hour: 20,
             pgp: crate::pgp::Keyring::default(),
+            refusals: None,
         }
     }
 }
@@ -358,7 +362,20 @@ impl Intake {
             });
         };
         match self.apply(&m, raw, env, intake_id, &message_key, now).await {
-            Ok(r) => Ok(r),
+            Ok(r) => {
+                // Only after the intake committed: a refusal is answered
+                // once, and a failure to queue it never makes the message
+                // come back (the log says why).
+                if let (Outcome::Refused { bounce, .. }, Some(mailer)) =
+                    (&r.outcome, &self.config.refusals)
+                    && let Err(e) = mailer
+                        .send(&m, env.mail_from.as_deref(), intake_id, bounce, now)
+                        .await
+                {
+                    tracing::warn!(intake_id, error = %e, "could not queue the refusal mail");
+                }
+                Ok(r)
+            }
             Err(e) => {
                 if let Err(release) = self.store().release_mail(intake_id).await {
                     tracing::warn!(error = %release, "could not release a failed mail claim");

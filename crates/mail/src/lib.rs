@@ -6,6 +6,7 @@
 //!
 //! - [`message`]: parsing (mail-parser) into an [`IntakeMessage`].
 //! - [`rules`]: junk and loop detection, size limit, threading, programme.
+//! - [`refusal`]: refusals mailed back for IMAP and HTTP intake (never to robots).
 //! - [`reply`]: per-report reply addresses (HMAC tokens) and Message-IDs.
 //! - [`auth`]: SPF, DKIM and DMARC (mail-auth), with DNS that can be offline.
 //! - [`intake`]: applying a decision through the programme service.
@@ -24,6 +25,7 @@ pub mod intake;
 pub mod message;
 pub mod outbound;
 pub mod pgp;
+pub mod refusal;
 pub mod reply;
 pub mod rules;
 pub mod smtp;

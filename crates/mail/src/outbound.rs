@@ -19,7 +19,8 @@ use crate::reply::{REPLY_KEY_NAME, ReplyKey, generate_key_hex, new_message_id};
 use rampart_core::{ReportState, Role, UnixMillis};
 use rampart_programme::notify::{Notice, NoticeKind, Notifier};
 use rampart_store::{
-    CHANNEL_EMAIL, EmailPreference, NewOutbox, Programme, Report, Store, StoreError, User,
+    CHANNEL_EMAIL, EmailPreference, LinkPurpose, NewOutbox, Programme, Report, Store, StoreError,
+    User,
 };
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -41,6 +42,10 @@ pub struct MailHeaders {
     /// notifications, so the other side's auto-responders stay quiet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_submitted: Option<String>,
+    /// The row's body is an armoured OpenPGP message (encrypted to the
+    /// recipient's key when queued): it is sent as PGP/MIME (RFC 3156).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pgp_encrypted: bool,
 }
 
 /// A try that worked.
@@ -127,6 +132,15 @@ pub struct OutboundConfig {
     pub site_name: String,
 }
 
+/// How long the claim-your-account link in an acknowledgement works: a
+/// researcher may read the mail days later.
+pub const CLAIM_LINK_VALID_MS: i64 = 7 * 24 * 3_600_000;
+/// How long a link from "Forgot your password?" works (short: whoever holds
+/// it takes over the account).
+pub const RESET_LINK_VALID_MS: i64 = 3_600_000;
+/// How long an address-verification link works.
+pub const VERIFY_LINK_VALID_MS: i64 = 7 * 24 * 3_600_000;
+
 /// The email channel.
 #[derive(Clone)]
 pub struct EmailNotifier {
@@ -181,6 +195,13 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
+/// A subject and body ready to queue, encrypted or not.
+struct Sealed {
+    subject: String,
+    body: String,
+    encrypted: bool,
+}
+
 /// What a notice becomes in mail about a report.
 struct Rendered {
     body: String,
@@ -203,6 +224,108 @@ impl EmailNotifier {
             .mail_secret(REPLY_KEY_NAME, || fresh, now)
             .await?;
         Ok(ReplyKey::from_stored(&stored))
+    }
+
+    /// Stores a one-time link (by the SHA-256 of its secret, as the web
+    /// layer checks it) and returns its URL `<public_url>/<path>/<token>`.
+    async fn one_time_link(
+        &self,
+        purpose: LinkPurpose,
+        user_id: i64,
+        path: &str,
+        valid_ms: i64,
+        now: UnixMillis,
+    ) -> Result<String, StoreError> {
+        let token = rampart_auth::new_token(rampart_auth::TokenKind::Link)
+            .map_err(|e| StoreError::Conflict(format!("no randomness for a link: {e}")))?;
+        self.store
+            .create_link(
+                &rampart_auth::token_digest(&token),
+                purpose,
+                Some(user_id),
+                now,
+                valid_ms,
+            )
+            .await?;
+        Ok(format!(
+            "{}/{path}/{token}",
+            self.config.public_url.trim_end_matches('/')
+        ))
+    }
+
+    /// Queues the mail "Forgot your password?" sends: a set-password link
+    /// valid for an hour. The caller decides whether the account may have
+    /// one (it exists, is not disabled) and answers the same either way.
+    pub async fn queue_password_reset(
+        &self,
+        user: &User,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let link = self
+            .one_time_link(
+                LinkPurpose::SetPassword,
+                user.id,
+                "set-password",
+                RESET_LINK_VALID_MS,
+                now,
+            )
+            .await?;
+        let site = &self.config.site_name;
+        let body = format!(
+            "Someone (we hope you) asked to set a new password for your {site} account ({}).\n\nChoose it here; the link works once, for one hour:\n\n{link}\n\nIf it was not you, ignore this mail: your password stays as it is.\n",
+            user.email
+        );
+        self.queue_plain(
+            user,
+            "password_reset",
+            &format!("{site}: set your password"),
+            &body,
+            // Each request is its own mail (two in one millisecond too).
+            format!(
+                "email:{}:password_reset:{now}:{}",
+                user.id,
+                crate::reply::random_hex(8).unwrap_or_default()
+            ),
+            now,
+        )
+        .await
+    }
+
+    /// Queues the mail that proves the owner reads the account's address:
+    /// a link that marks it verified.
+    pub async fn queue_address_verification(
+        &self,
+        user: &User,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let link = self
+            .one_time_link(
+                LinkPurpose::VerifyEmail,
+                user.id,
+                "verify-email",
+                VERIFY_LINK_VALID_MS,
+                now,
+            )
+            .await?;
+        let site = &self.config.site_name;
+        let body = format!(
+            "Confirm that {} is your address for your {site} account by opening this link (it works once, for 7 days):\n\n{link}\n\nIf you did not sign up, ignore this mail.\n",
+            user.email
+        );
+        self.queue_plain(
+            user,
+            "verify_email",
+            &format!("{site}: confirm your email address"),
+            &body,
+            // Each request is its own mail (two in one millisecond too).
+            format!(
+                "email:{}:verify_email:{now}:{}",
+                user.id,
+                crate::reply::random_hex(8).unwrap_or_default()
+            ),
+            now,
+        )
+        .await
     }
 
     fn report_url(&self, id: i64) -> String {
@@ -266,9 +389,21 @@ impl EmailNotifier {
                     "\n\nTo add details, reply to this message (keep the subject line) or write in the report's thread on the web.",
                 );
                 if user.password_hash.is_none() {
-                    body.push_str(
-                        "\n\nYou have no account with us yet: you can follow the report by mail alone. To follow it on the web too, reply asking for an account and the team will send you a link to set a password.",
-                    );
+                    // A report by mail made an account without a password:
+                    // the link lets its owner (who reads this mailbox)
+                    // choose one, and so follow the report on the web.
+                    let link = self
+                        .one_time_link(
+                            LinkPurpose::SetPassword,
+                            user.id,
+                            "set-password",
+                            CLAIM_LINK_VALID_MS,
+                            n.at,
+                        )
+                        .await?;
+                    body.push_str(&format!(
+                        "\n\nYou have no password with us yet: you can follow the report by mail alone. To follow it on the web too, claim your account by choosing a password (the link works once, for 7 days; after that, use \"Forgot your password?\" on the sign-in page with this address):\n\n{link}",
+                    ));
                 }
             }
             NoticeKind::Comment => {
@@ -303,6 +438,59 @@ impl EmailNotifier {
         })
     }
 
+    /// The subject and body to queue for `user_id`: as given, or, when
+    /// that person saved an OpenPGP key, the body encrypted to it (the
+    /// real subject inside, as a protected header) under a generic subject
+    /// that keeps the `[#ID]` token for threading but not the title. A key
+    /// that was stored but no longer works is an error, never a fall-back
+    /// to clear text: whoever asked for encryption must not get mail in
+    /// clear.
+    async fn seal(
+        &self,
+        user_id: Option<i64>,
+        subject: &str,
+        body: &str,
+        report_id: Option<i64>,
+    ) -> Result<Sealed, StoreError> {
+        let clear = || Sealed {
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+            encrypted: false,
+        };
+        let Some(uid) = user_id else {
+            return Ok(clear());
+        };
+        let Some(stored) = self.store.user_pgp_key(uid).await? else {
+            return Ok(clear());
+        };
+        let unusable = |e: crate::pgp::PgpError| {
+            StoreError::Conflict(format!(
+                "the OpenPGP key saved by user {uid} cannot be used ({e}); nothing was queued \
+                 for them: they can save a working key on their account page, or remove it"
+            ))
+        };
+        let key = crate::pgp::RecipientKey::from_armored(&stored.armored).map_err(unusable)?;
+        let armored = key
+            .encrypt(&crate::pgp::protected_entity(subject, body))
+            .map_err(unusable)?;
+        let subject = match report_id {
+            Some(id) => {
+                let staff = self.store.user_by_id(uid).await?.role.is_staff();
+                if staff {
+                    format!("[#{id}] Update on a report")
+                } else {
+                    format!("[#{id}] Update on your report")
+                }
+            }
+            None => subject.to_owned(),
+        };
+        Ok(Sealed {
+            subject,
+            body: armored,
+            encrypted: true,
+        })
+    }
+
     /// Queues one email about a report to `to`, threaded with the first
     /// one that recipient got about it.
     #[allow(clippy::too_many_arguments)]
@@ -331,18 +519,21 @@ impl EmailNotifier {
         let message_id = new_message_id(report.id, domain_of(&from_address))
             .map_err(|e| StoreError::Conflict(format!("no randomness for a Message-ID: {e}")))?;
         let root = self.store.first_thread_message_id(report.id, to).await?;
+        let subject = one_line(&format!("[#{}] {}", report.id, report.title), 180);
+        let sealed = self.seal(user_id, &subject, body, Some(report.id)).await?;
         let headers = MailHeaders {
             from,
             reply_to,
             in_reply_to: root.clone(),
             references: root.into_iter().collect(),
             auto_submitted: Some(auto_submitted.to_owned()),
+            pgp_encrypted: sealed.encrypted,
         };
         let row = NewOutbox {
             channel: CHANNEL_EMAIL.into(),
             target: to.to_owned(),
-            subject: one_line(&format!("[#{}] {}", report.id, report.title), 180),
-            body: body.to_owned(),
+            subject: sealed.subject,
+            body: sealed.body,
             headers: serde_json::to_string(&headers).unwrap_or_else(|_| "{}".into()),
             message_id: Some(message_id.clone()),
             report_id: Some(report.id),
@@ -362,7 +553,8 @@ impl EmailNotifier {
         Ok(id)
     }
 
-    /// Queues a mail about no report (an invitation).
+    /// Queues a mail about no report (an invitation, a password reset, an
+    /// address verification).
     async fn queue_plain(
         &self,
         user: &User,
@@ -485,20 +677,32 @@ impl EmailNotifier {
             body.push_str(
                 "\n--\nYou chose a daily digest on your account page; you can choose immediate mail or none there.\n",
             );
+            // The digest lists report titles: encrypted like report mail
+            // for a member with a key (its subject says nothing secret).
+            let subject = format!(
+                "{} daily digest: {} notifications",
+                self.config.site_name,
+                items.len()
+            );
+            let sealed = match self.seal(Some(user_id), &subject, &body, None).await {
+                Ok(s) => s,
+                // One member's broken key must not hold back everyone's digest.
+                Err(e) => {
+                    tracing::warn!(user_id, error = %e, "daily digest not queued");
+                    continue;
+                }
+            };
             let headers = MailHeaders {
                 from: self.config.from.clone(),
                 auto_submitted: Some("auto-generated".into()),
+                pgp_encrypted: sealed.encrypted,
                 ..Default::default()
             };
             let mail = NewOutbox {
                 channel: CHANNEL_EMAIL.into(),
                 target: user.email.clone(),
-                subject: format!(
-                    "{} daily digest: {} notifications",
-                    self.config.site_name,
-                    items.len()
-                ),
-                body,
+                subject: sealed.subject,
+                body: sealed.body,
                 headers: serde_json::to_string(&headers).unwrap_or_else(|_| "{}".into()),
                 message_id: Some(format!(
                     "d{user_id}.{}@{}",

@@ -15,7 +15,11 @@
 //! rPGP (`pgp`), pure Rust: sequoia would need nettle or OpenSSL.
 
 use mail_parser::MimeHeaders;
-use pgp::composed::{Deserializable, Message as PgpMessage, SignedSecretKey};
+use pgp::composed::{
+    ArmorOptions, Deserializable, Message as PgpMessage, MessageBuilder, SignedPublicKey,
+    SignedPublicSubKey, SignedSecretKey,
+};
+use pgp::crypto::sym::SymmetricKeyAlgorithm;
 use pgp::types::{KeyDetails, Password};
 use std::io::Read;
 use std::sync::Arc;
@@ -41,6 +45,10 @@ pub enum PgpError {
     CannotDecrypt(String),
     #[error("the plaintext is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("{0}")]
+    BadPublicKey(String),
+    #[error("could not encrypt to the recipient's key: {0}")]
+    Encrypt(String),
 }
 
 /// One programme's key pair.
@@ -123,6 +131,128 @@ impl ProgrammeKey {
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
+}
+
+/// Someone's public key that mail to them is encrypted to (a researcher's
+/// or team member's own, saved on their account page).
+pub struct RecipientKey {
+    key: SignedPublicKey,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for RecipientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecipientKey")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecipientKey {
+    /// An armoured transferable public key (`gpg --export --armor KEY`).
+    /// Refused: anything else (a secret key above all: whoever pasted it
+    /// must not have it stored), a key whose self-signatures do not verify,
+    /// or one with no part that can encrypt.
+    pub fn from_armored(armored: &str) -> Result<Self, PgpError> {
+        let text = armored.trim();
+        if text.contains("PRIVATE KEY BLOCK") {
+            return Err(PgpError::BadPublicKey(
+                "this is a secret (private) key: it must stay with you. Paste the public key \
+                 instead, from `gpg --export --armor YOUR-ADDRESS`"
+                    .into(),
+            ));
+        }
+        if !text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+            return Err(PgpError::BadPublicKey(
+                "this is not an armoured OpenPGP public key: paste the whole block from \
+                 `gpg --export --armor YOUR-ADDRESS`, from -----BEGIN PGP PUBLIC KEY BLOCK----- \
+                 to -----END PGP PUBLIC KEY BLOCK-----"
+                    .into(),
+            ));
+        }
+        let (key, _) = SignedPublicKey::from_string(text).map_err(|e| {
+            PgpError::BadPublicKey(format!(
+                "the key block does not parse ({e}); export it again with `gpg --export --armor YOUR-ADDRESS`"
+            ))
+        })?;
+        key.verify_bindings().map_err(|e| {
+            PgpError::BadPublicKey(format!("the key's self-signatures do not verify ({e})"))
+        })?;
+        let fingerprint = hex_upper(key.fingerprint().as_bytes());
+        let r = RecipientKey { key, fingerprint };
+        if r.encryption_subkey().is_none() && !r.key.primary_key.algorithm().can_encrypt() {
+            return Err(PgpError::BadPublicKey(
+                "the key has no part that can encrypt (a signing-only key); add an encryption \
+                 subkey with `gpg --quick-add-key FINGERPRINT default encr`"
+                    .into(),
+            ));
+        }
+        Ok(r)
+    }
+
+    /// The primary key's fingerprint, upper-case hex.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The first subkey made for encryption (GnuPG puts it there; the
+    /// primary key usually only certifies and signs).
+    fn encryption_subkey(&self) -> Option<&SignedPublicSubKey> {
+        self.key.public_subkeys.iter().find(|k| {
+            k.key.algorithm().can_encrypt()
+                && k.signatures.iter().any(|s| {
+                    let f = s.key_flags();
+                    f.encrypt_comms() || f.encrypt_storage()
+                })
+        })
+    }
+
+    /// `plaintext` encrypted to this key (AES-256, SEIPD v1, which every
+    /// OpenPGP implementation reads), armoured.
+    pub fn encrypt(&self, plaintext: &[u8]) -> Result<String, PgpError> {
+        let mut rng = rand::thread_rng();
+        let mut b = MessageBuilder::from_bytes("", plaintext.to_vec())
+            .seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
+        let e = |e: pgp::errors::Error| PgpError::Encrypt(e.to_string());
+        match self.encryption_subkey() {
+            Some(sub) => b.encrypt_to_key(&mut rng, sub).map_err(e)?,
+            None => b.encrypt_to_key(&mut rng, &self.key).map_err(e)?,
+        };
+        b.to_armored_string(&mut rng, ArmorOptions::default())
+            .map_err(e)
+    }
+}
+
+/// The MIME entity encrypted in a PGP/MIME mail (RFC 3156: the plaintext is
+/// a whole entity): the text, and the real subject as a "protected header"
+/// (the outer subject is generic, so the report's title never travels in
+/// clear; Thunderbird, K-9 and others show the inner one).
+pub fn protected_entity(subject: &str, text: &str) -> Vec<u8> {
+    let subject: String = subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    // 8bit UTF-8 with CRLF lines: inside the encryption nothing rewrites
+    // it, and RFC 3156 asks for canonical line endings.
+    let mut out = format!(
+        "Content-Type: text/plain; charset=utf-8; protected-headers=\"v1\"\r\n\
+         Content-Transfer-Encoding: 8bit\r\nSubject: {}\r\n\r\n",
+        encode_header_word(&subject)
+    );
+    for line in text.lines() {
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// RFC 2047 for a header value that is not plain ASCII.
+fn encode_header_word(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_owned();
+    }
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s.as_bytes());
+    format!("=?utf-8?b?{b64}?=")
 }
 
 fn hex_upper(b: &[u8]) -> String {

@@ -3,8 +3,8 @@
 //! relay on the same machine), optional AUTH.
 
 use crate::outbound::{DeliveryError, DeliveryOk, MailHeaders};
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{ContentDisposition, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -135,7 +135,8 @@ fn smtp_error_text(e: &lettre::transport::smtp::Error) -> String {
 }
 
 /// The RFC 5322 message for an email row: headers from its `headers` JSON
-/// (From, Reply-To, threading, Auto-Submitted), a plain-text body.
+/// (From, Reply-To, threading, Auto-Submitted), a plain-text body, or, for a
+/// row encrypted to its recipient's key, `multipart/encrypted` (PGP/MIME).
 pub fn build_message(row: &OutboxRow) -> Result<Message, String> {
     let h: MailHeaders = serde_json::from_str(&row.headers).map_err(|e| format!("headers: {e}"))?;
     let from: Mailbox = h
@@ -162,10 +163,32 @@ pub fn build_message(row: &OutboxRow) -> Result<Message, String> {
         let refs: Vec<String> = h.references.iter().map(|r| format!("<{r}>")).collect();
         b = b.references(refs.join(" "));
     }
-    let mut m = b
-        .header(ContentType::TEXT_PLAIN)
-        .body(row.body.clone())
-        .map_err(|e| e.to_string())?;
+    let mut m = if h.pgp_encrypted {
+        // RFC 3156 section 4: the version part, then the armoured message
+        // (encrypted when queued: the row holds only ciphertext).
+        let octets = ContentType::parse("application/octet-stream; name=\"encrypted.asc\"")
+            .map_err(|e| e.to_string())?;
+        let version = ContentType::parse("application/pgp-encrypted").map_err(|e| e.to_string())?;
+        b.multipart(
+            MultiPart::encrypted("application/pgp-encrypted".to_owned())
+                .singlepart(
+                    SinglePart::builder()
+                        .header(version)
+                        .body("Version: 1\r\n".to_owned()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(octets)
+                        .header(ContentDisposition::inline_with_name("encrypted.asc"))
+                        .body(row.body.clone()),
+                ),
+        )
+        .map_err(|e| e.to_string())?
+    } else {
+        b.header(ContentType::TEXT_PLAIN)
+            .body(row.body.clone())
+            .map_err(|e| e.to_string())?
+    };
     let mut raw = |name: &'static str, value: &str| {
         m.headers_mut().insert_raw(HeaderValue::new(
             HeaderName::new_from_ascii_str(name),
@@ -228,6 +251,34 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} missing in\n{text}");
         }
+    }
+
+    #[test]
+    fn an_encrypted_row_is_pgp_mime_with_the_same_threading() {
+        let h = r#"{"from":"Shop security <security@shop.test>","in_reply_to":"r7.root@shop.test",
+                    "references":["r7.root@shop.test"],"pgp_encrypted":true}"#;
+        let mut r = row(h);
+        r.subject = "[#7] Update on your report".into();
+        r.body = "-----BEGIN PGP MESSAGE-----\n\nwcBMA\n-----END PGP MESSAGE-----\n".into();
+        let text = String::from_utf8(build_message(&r).unwrap().formatted()).unwrap();
+        for want in [
+            "Content-Type: multipart/encrypted;",
+            "protocol=\"application/pgp-encrypted\"",
+            "Content-Type: application/pgp-encrypted",
+            "Version: 1",
+            "Content-Type: application/octet-stream; name=\"encrypted.asc\"",
+            "-----BEGIN PGP MESSAGE-----",
+            "In-Reply-To: <r7.root@shop.test>",
+            "Message-ID: <r7.abc@shop.test>",
+            "Subject: [#7] Update on your report",
+        ] {
+            assert!(text.contains(want), "{want} missing in\n{text}");
+        }
+        // The version part comes before the encrypted one (RFC 3156 section 4).
+        let v = text.find("application/pgp-encrypted\r\n").unwrap();
+        let o = text.find("application/octet-stream").unwrap();
+        assert!(v < o, "{text}");
+        assert!(!text.contains("text/plain"), "{text}");
     }
 
     #[test]

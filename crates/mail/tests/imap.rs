@@ -644,3 +644,99 @@ async fn a_pgp_mime_report_through_postfix_and_dovecot_is_read_in_plaintext() {
         all[0].description
     );
 }
+
+/// A refusal over IMAP has no MTA to bounce it: the intake queues the
+/// explanation, the worker's SMTP sender delivers it through Postfix into
+/// the sender's own Dovecot mailbox, In-Reply-To the refused message. An
+/// automatic message over the limit is ignored and answered with nothing.
+#[tokio::test]
+async fn a_refusal_over_imap_reaches_the_sender_and_robots_get_none() {
+    let Some(env) = mail_env() else { return };
+    let mut s = setup().await;
+    let mailer = rampart_mail::outbound::EmailNotifier::new(
+        s.store.store.clone(),
+        rampart_mail::outbound::OutboundConfig {
+            from: "Rampart <rampart@rampart.test>".into(),
+            public_url: "https://security.rampart.test".into(),
+            site_name: "Rampart".into(),
+        },
+    );
+    s.intake.config.max_message_bytes = 2048;
+    s.intake.config.refusals = Some(rampart_mail::refusal::RefusalMail { mailer });
+    let alice = format!("{}@researcher.test", unique("alice"));
+    let robot = format!("{}@researcher.test", unique("robot"));
+    let id = format!("{}@researcher.test", unique("big"));
+    let big = "x".repeat(4000);
+    let person = report_mail(&alice, &s.mailbox, "Huge log", &id)
+        .replace("The search page reflects the q parameter.", &big);
+    send(&env, &alice, &s.mailbox, &person).await;
+    let away = report_mail(&robot, &s.mailbox, "Out of office", &unique("away"))
+        .replace("MIME-Version", "Auto-Submitted: auto-replied\nMIME-Version")
+        .replace("The search page reflects the q parameter.", &big);
+    send(&env, &robot, &s.mailbox, &away).await;
+    wait_for_delivery(&env, &s.mailbox, 2).await;
+
+    let cfg = config(&env, &s.mailbox, TlsMode::Imaps);
+    let summary = imap::run_once(&s.intake, &cfg).await.unwrap();
+    assert_eq!(summary.items.len(), 2);
+    let rows: Vec<_> = s
+        .store
+        .list_outbox(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == rampart_mail::refusal::REFUSAL_KIND)
+        .collect();
+    assert_eq!(
+        rows.len(),
+        1,
+        "one refusal, none to the auto-reply: {rows:?}"
+    );
+    assert_eq!(rows[0].target, alice);
+
+    let sender = rampart_mail::smtp::SmtpSender::new(&rampart_mail::smtp::SmtpConfig {
+        host: env.smtp_host.clone(),
+        port: env.smtp_port,
+        security: rampart_mail::smtp::SmtpSecurity::None,
+        username: None,
+        password: None,
+        ca_file: None,
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    sender.send(&rows[0]).await.unwrap();
+    wait_for_delivery(&env, &alice, 1).await;
+    let (local, domain) = alice.split_once('@').unwrap();
+    let md = env.maildir_root.join(domain).join(local).join("Maildir");
+    let file = ["new", "cur"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(md.join(d)).ok())
+        .flat_map(|rd| rd.flatten())
+        .next()
+        .unwrap();
+    let raw = std::fs::read(file.path()).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(m.subject(), Some("Not taken: Huge log"));
+    assert_eq!(m.in_reply_to().as_text(), Some(id.as_str()));
+    assert_eq!(
+        m.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-replied")
+    );
+    let body = m.body_text(0).unwrap();
+    assert!(body.contains("Thank you for writing"), "{body}");
+    // No second refusal to her within the hour, whatever she sends.
+    let again = report_mail(&alice, &s.mailbox, "Huge log again", &unique("big2"))
+        .replace("The search page reflects the q parameter.", &big);
+    send(&env, &alice, &s.mailbox, &again).await;
+    wait_for_delivery(&env, &s.mailbox, 3).await;
+    imap::run_once(&s.intake, &cfg).await.unwrap();
+    let n = s
+        .store
+        .list_outbox(None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.kind == rampart_mail::refusal::REFUSAL_KIND)
+        .count();
+    assert_eq!(n, 1);
+}

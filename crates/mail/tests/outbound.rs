@@ -391,7 +391,15 @@ async fn notices_reach_the_mailboxes_threaded_over_every_kind_of_connection() {
             );
         }
         assert!(state.body.contains("Triaged"), "{label}: {}", state.body);
-        assert!(ack.body.contains("no account with us yet"), "{label}");
+        // The researcher has no password: the acknowledgement carries a
+        // claim link to choose one.
+        assert!(ack.body.contains("claim your account"), "{label}");
+        assert!(
+            ack.body
+                .contains("https://security.rampart.test/set-password/"),
+            "{label}: {}",
+            ack.body
+        );
 
         let team = wait_for(&env, &triage, 1).await;
         assert_eq!(team.len(), 1, "{label}");

@@ -17,6 +17,7 @@ pub mod files;
 mod findings;
 mod links;
 mod mail;
+mod mail_keys;
 mod migrations;
 mod outbox;
 mod programmes;
@@ -34,6 +35,7 @@ pub use findings::{
 };
 pub use links::{LinkPurpose, OneTimeLink};
 pub use mail::{MailIntake, MailOutcomeRecord, STALE_CLAIM_MS};
+pub use mail_keys::UserPgpKey;
 pub use migrations::MIGRATION_VERSIONS;
 pub use outbox::{
     AttemptLog, CHANNEL_EMAIL, CHANNEL_SLACK, CHANNEL_WEBHOOK, DigestItem, EmailPreference,

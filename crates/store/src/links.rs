@@ -8,6 +8,8 @@ pub enum LinkPurpose {
     SetupAdmin,
     /// Choose a password for an existing account (new user or reset).
     SetPassword,
+    /// Prove that the account's owner reads mail at its address.
+    VerifyEmail,
 }
 
 impl LinkPurpose {
@@ -15,6 +17,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::SetupAdmin => "setup-admin",
             LinkPurpose::SetPassword => "set-password",
+            LinkPurpose::VerifyEmail => "verify-email",
         }
     }
 }

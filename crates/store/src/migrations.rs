@@ -45,10 +45,16 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0005_outbox.sql"),
         postgres: include_str!("../migrations/postgres/0005_outbox.sql"),
     },
+    Step {
+        version: 6,
+        description: "user OpenPGP keys and mailed refusals",
+        sqlite: include_str!("../migrations/sqlite/0006_mail_keys_refusals.sql"),
+        postgres: include_str!("../migrations/postgres/0006_mail_keys_refusals.sql"),
+    },
 ];
 
 /// The schema versions this build knows, oldest first.
-pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3, 4, 5];
+pub const MIGRATION_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 6];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = STEPS

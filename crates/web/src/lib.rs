@@ -73,6 +73,23 @@ pub struct AppState {
     /// SPF, DKIM and DMARC for mail handed in over the API; `None`: not
     /// evaluated (recorded as `none`).
     pub(crate) mail_checks: Option<rampart_mail::SenderChecks>,
+    /// Queues the web layer's own mail (password reset, address
+    /// verification) in the outbox. Without `[mail.smtp]` the rows wait.
+    pub(crate) mailer: rampart_mail::outbound::EmailNotifier,
+}
+
+/// The sender `rampart serve` would pick without `[mail] from`, for an
+/// application state made without [`AppState::with_mailer`].
+fn default_outbound_config(config: &WebConfig) -> rampart_mail::outbound::OutboundConfig {
+    let host = url::Url::parse(&config.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".into());
+    rampart_mail::outbound::OutboundConfig {
+        from: format!("{} <security@{host}>", config.site_name),
+        public_url: config.public_url.clone(),
+        site_name: config.site_name.clone(),
+    }
 }
 
 /// When the assignee list was read (Unix ms), and `(id, email)` pairs.
@@ -81,7 +98,12 @@ type AssigneesCache = (i64, Vec<(i64, String)>);
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let limits = Arc::new(ratelimit::Limits::new(&config));
+        let mailer = rampart_mail::outbound::EmailNotifier::new(
+            store.clone(),
+            default_outbound_config(&config),
+        );
         AppState {
+            mailer,
             programmes: rampart_programme::Service::new(store.clone()),
             files: attachments::FileStore::new(config.attachment_dir.clone()),
             store,
@@ -95,6 +117,13 @@ impl AppState {
             assignees_cache: Arc::default(),
             mail_checks: None,
         }
+    }
+
+    /// Queues the web layer's mail through this email channel (the one the
+    /// server configured from `[mail]`, whose worker it wakes).
+    pub fn with_mailer(mut self, mailer: rampart_mail::outbound::EmailNotifier) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     /// Evaluates sender checks on mail handed in over the API.
@@ -116,6 +145,11 @@ impl AppState {
                 default_programme: self.config.mail.default_programme.clone(),
                 max_reports_per_hour: self.config.reports_per_hour,
                 pgp: self.config.mail.pgp.clone(),
+                // The server's intake takes mail over HTTP and IMAP, where
+                // no MTA bounces a refusal: it is mailed through the outbox.
+                refusals: Some(rampart_mail::refusal::RefusalMail {
+                    mailer: self.mailer.clone(),
+                }),
             },
         }
     }

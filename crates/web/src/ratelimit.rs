@@ -22,7 +22,15 @@ pub struct Limits {
     /// machine, so the anonymous budget per minute; floods of reports from
     /// one sender are the intake's per-sender limit.
     mail: DefaultKeyedRateLimiter<i64>,
+    /// "Forgot your password?" per client address (the sign-up budget).
+    resets: DefaultKeyedRateLimiter<IpAddr>,
+    /// The same per email address (lower-cased), whoever asks: nobody can
+    /// fill someone's mailbox with reset mail from many addresses.
+    reset_addresses: DefaultKeyedRateLimiter<String>,
 }
+
+/// Reset mails one address may be sent per hour.
+pub const RESETS_PER_ADDRESS_PER_HOUR: u32 = 3;
 
 fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
@@ -46,6 +54,8 @@ impl Limits {
             comments: RateLimiter::keyed(per_hour(config.reports_per_hour.saturating_mul(10))),
             signups: RateLimiter::keyed(per_hour(config.signups_per_hour)),
             mail: RateLimiter::keyed(per_minute(config.anonymous_per_minute)),
+            resets: RateLimiter::keyed(per_hour(config.signups_per_hour)),
+            reset_addresses: RateLimiter::keyed(per_hour(RESETS_PER_ADDRESS_PER_HOUR)),
         }
     }
 
@@ -82,6 +92,16 @@ impl Limits {
             .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
     }
 
+    pub fn check_reset(&self, ip: IpAddr) -> Result<(), crate::AppError> {
+        check(&self.resets, ip)
+            .map_err(|retry_after_s| crate::AppError::TooManyRequests { retry_after_s })
+    }
+
+    /// Whether one more reset mail may go to `address` (lower-cased).
+    pub fn reset_address_allowed(&self, address: &str) -> bool {
+        check(&self.reset_addresses, address.to_owned()).is_ok()
+    }
+
     /// Drops state for addresses that are back under their limits, so the
     /// maps don't grow without bound.
     pub fn housekeeping(&self) {
@@ -91,6 +111,8 @@ impl Limits {
         self.comments.retain_recent();
         self.signups.retain_recent();
         self.mail.retain_recent();
+        self.resets.retain_recent();
+        self.reset_addresses.retain_recent();
     }
 }
 

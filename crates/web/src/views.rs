@@ -92,6 +92,23 @@ pub struct SetupPage {
 }
 
 #[derive(Template)]
+#[template(path = "forgot_password.html")]
+pub struct ForgotPasswordPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage {
+    pub chrome: Chrome,
+    /// The form posts back to this path (carries the one-time token).
+    pub action: String,
+    pub email: String,
+}
+
+#[derive(Template)]
 #[template(path = "notice.html")]
 pub struct NoticePage {
     pub chrome: Chrome,
@@ -139,11 +156,15 @@ pub struct AccountPage {
     /// A token just created: shown once, never again.
     pub new_token: Option<String>,
     pub flash: Option<String>,
-    /// For researchers: the public handle and the thanks-page choice.
-    pub researcher: Option<(String, bool)>,
+    /// For researchers: the public handle, the thanks-page choice and
+    /// whether the address is verified.
+    pub researcher: Option<(String, bool, bool)>,
     /// For the team: how notifications reach them by email
     /// (`immediate`, `daily` or `none`).
     pub email_pref: Option<String>,
+    /// The OpenPGP key mail to them is encrypted to: its fingerprint in
+    /// groups of four, and when it was saved.
+    pub pgp_key: Option<(String, String)>,
 }
 
 #[derive(Template)]

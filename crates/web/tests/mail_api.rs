@@ -149,6 +149,33 @@ async fn a_triager_token_hands_mail_in() {
         )
         .await;
         assert_eq!(r.json()["outcome"], "refused", "{}", r.body);
+        // No MTA bounces mail taken over HTTP: the server mails each sender
+        // the explanation, threaded under the refused message.
+        let refusals: Vec<_> = app
+            .store
+            .list_outbox(None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == rampart_mail::refusal::REFUSAL_KIND)
+            .collect();
+        let mut to: Vec<_> = refusals.iter().map(|r| r.target.as_str()).collect();
+        to.sort();
+        assert_eq!(
+            to,
+            ["bob@researchers.test", "frank@researchers.test"],
+            "{label}"
+        );
+        let frank = refusals
+            .iter()
+            .find(|r| r.target == "frank@researchers.test")
+            .unwrap();
+        assert!(frank.body.contains("Thank you for writing"), "{label}");
+        assert!(
+            frank.headers.contains("oversized.11@researchers.test"),
+            "{label}: {}",
+            frank.headers
+        );
 
         // Not a message: an outcome (the gate turns it into 65), nothing stored.
         for junk in [

@@ -193,6 +193,14 @@ fn intake_for(args: &MailgateArgs, settings: &Settings, store: &Store) -> Result
             default_programme,
             max_reports_per_hour: settings.rate_limits.reports_per_hour,
             pgp: settings.pgp_keyring()?,
+            // The pipe's MTA bounces a refusal itself; `--imap` has no MTA
+            // to do it, so its refusals are mailed through the outbox.
+            refusals: args
+                .imap
+                .is_some()
+                .then(|| outbound.email.clone())
+                .flatten()
+                .map(|mailer| rampart_mail::refusal::RefusalMail { mailer }),
         },
     })
 }

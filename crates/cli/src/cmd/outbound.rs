@@ -184,6 +184,11 @@ pub fn start(
 ) -> Result<rampart_web::AppState> {
     let mut out = setup(settings, store)?;
     state.programmes = out.attach(state.programmes.clone());
+    if let Some(e) = &out.email {
+        // Password-reset and verification mail: the configured sender, and
+        // the worker woken at once.
+        state = state.with_mailer(e.clone());
+    }
     if let Some(worker) = out.worker.take() {
         tracing::info!(
             email = out.email.is_some(),

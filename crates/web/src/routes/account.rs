@@ -30,6 +30,8 @@ fn flash_for(done: Option<&str>) -> Option<String> {
             "welcome" => "Welcome. Set up two-factor authentication to protect this account.",
             "profile" => "Your public profile is saved.",
             "notifications" => "Your email notification choice is saved.",
+            "pgp-key" => "Your OpenPGP key is saved: mail to you is now encrypted to it.",
+            "pgp-key-removed" => "Your OpenPGP key is removed: mail to you is no longer encrypted.",
             _ => return None,
         }
         .to_owned(),
@@ -95,7 +97,11 @@ async fn render_account(
         .collect();
     let researcher = if user.role == rampart_core::Role::Researcher {
         let p = state.store.researcher_profile(uid).await?;
-        Some((p.handle.unwrap_or_default(), p.show_in_thanks))
+        Some((
+            p.handle.unwrap_or_default(),
+            p.show_in_thanks,
+            p.email_verified,
+        ))
     } else {
         None
     };
@@ -104,9 +110,15 @@ async fn render_account(
     } else {
         None
     };
+    let pgp_key = state
+        .store
+        .user_pgp_key(uid)
+        .await?
+        .map(|k| (grouped(&k.fingerprint), fmt_time(k.updated_at)));
     let page = AccountPage {
         researcher,
         email_pref,
+        pgp_key,
         chrome: ctx.chrome(state, "account"),
         email: user.email,
         role: user.role.to_string(),
@@ -457,4 +469,78 @@ pub async fn profile(
     )
     .await?;
     Ok(Redirect::to("/account?done=profile").into_response())
+}
+
+/// `ABCD1234…` → `ABCD 1234 …`, as people compare fingerprints.
+fn grouped(fingerprint: &str) -> String {
+    fingerprint
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Keys with many signatures are large; anything bigger than this is not a
+/// key someone pasted.
+const MAX_PGP_KEY_BYTES: usize = 256 * 1024;
+
+#[derive(serde::Deserialize)]
+pub struct PgpKeyForm {
+    #[serde(default)]
+    key: String,
+}
+
+/// Saves the OpenPGP public key mail to this person is encrypted to
+/// (report mail and digests; see docs/mail.md). Checked before it is
+/// stored: it must parse as a public key that can encrypt.
+pub async fn pgp_key_save(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(me): Signed,
+    axum::Form(f): axum::Form<PgpKeyForm>,
+) -> Result<Response, AppError> {
+    let uid = require_session(&me)?;
+    if f.key.len() > MAX_PGP_KEY_BYTES {
+        return Err(AppError::bad_request(
+            Some("key"),
+            "that is larger than any public key (256 KiB); export only your own key with `gpg --export --armor YOUR-ADDRESS`",
+        ));
+    }
+    let key = rampart_mail::pgp::RecipientKey::from_armored(&f.key)
+        .map_err(|e| AppError::bad_request(Some("key"), e.to_string()))?;
+    state
+        .store
+        .set_user_pgp_key(uid, f.key.trim(), key.fingerprint(), state.now())
+        .await?;
+    audit(
+        &state,
+        &me,
+        "user.pgp_key_saved",
+        ("user", uid.to_string()),
+        key.fingerprint().to_owned(),
+        ctx.ip,
+    )
+    .await?;
+    Ok(Redirect::to("/account?done=pgp-key").into_response())
+}
+
+pub async fn pgp_key_remove(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(me): Signed,
+) -> Result<Response, AppError> {
+    let uid = require_session(&me)?;
+    if state.store.remove_user_pgp_key(uid).await? {
+        audit(
+            &state,
+            &me,
+            "user.pgp_key_removed",
+            ("user", uid.to_string()),
+            String::new(),
+            ctx.ip,
+        )
+        .await?;
+    }
+    Ok(Redirect::to("/account?done=pgp-key-removed").into_response())
 }

@@ -5,7 +5,9 @@ use super::{audit_raw, hash_password, verify_password};
 use crate::error::AppError;
 use crate::forms::{PageCtx, looks_like_email, safe_next};
 use crate::middleware::PendingMfa;
-use crate::views::{LoginPage, NoticePage, SecondFactorPage, SetupPage};
+use crate::views::{
+    ForgotPasswordPage, LoginPage, NoticePage, SecondFactorPage, SetupPage, VerifyEmailPage,
+};
 use crate::{AppState, cookies};
 use askama::Template;
 use axum::Form;
@@ -583,4 +585,232 @@ pub async fn set_password(
     )
     .await?;
     Ok(Redirect::to("/login?reset=1").into_response())
+}
+
+// ------------------------------------------------------ forgot your password
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    email: String,
+}
+
+fn forgot_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    email: String,
+    error: Option<String>,
+) -> ForgotPasswordPage {
+    ForgotPasswordPage {
+        chrome: ctx.chrome(state, "login"),
+        email,
+        error,
+    }
+}
+
+pub async fn forgot_password_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
+    Ok(Html(forgot_page(&state, &ctx, String::new(), None).render()?).into_response())
+}
+
+/// Always the same answer, given before the address is even looked up: the
+/// lookup and the mail happen in the background, so neither the page nor
+/// its timing tells whether the address has an account.
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, AppError> {
+    if let Err(e) = state.limits.check_reset(ctx.ip) {
+        metrics::counter!("rampart_rate_limited_total", "limit" => "password_reset").increment(1);
+        return Err(e);
+    }
+    let email = form.email.trim().to_owned();
+    if !looks_like_email(&email) {
+        let page = forgot_page(
+            &state,
+            &ctx,
+            email,
+            Some("Enter an email address such as you@example.com.".into()),
+        );
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response());
+    }
+    let allowed = state.limits.reset_address_allowed(&email.to_lowercase());
+    let (bg, ip) = (state.clone(), ctx.ip);
+    tokio::spawn(async move {
+        if let Err(e) = mail_reset_link(&bg, &email, allowed, ip).await {
+            tracing::warn!(error = %e, "Could not queue a password-reset mail");
+        }
+    });
+    let page = NoticePage {
+        chrome: ctx.chrome(&state, "login"),
+        title: "Check your mail".into(),
+        message: "If that address has an account, a link to choose a new password is on its way to it. The link works once, for one hour. Nothing arrived? Check the spam folder, or ask again in a few minutes.".into(),
+        link: Some(("/login".into(), "Go to sign in".into())),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn mail_reset_link(
+    state: &AppState,
+    email: &str,
+    allowed: bool,
+    ip: std::net::IpAddr,
+) -> Result<(), AppError> {
+    let user = match state.store.user_by_email(email).await {
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let (actor_id, object, detail) = match &user {
+        None => (None, "-".to_owned(), "no such account; nothing sent"),
+        Some(u) if u.disabled => (
+            Some(u.id),
+            u.id.to_string(),
+            "account disabled; nothing sent",
+        ),
+        Some(u) if !allowed => (
+            Some(u.id),
+            u.id.to_string(),
+            "over the per-address limit; nothing sent",
+        ),
+        Some(u) => {
+            state.mailer.queue_password_reset(u, state.now()).await?;
+            (Some(u.id), u.id.to_string(), "set-password link mailed")
+        }
+    };
+    audit_raw(
+        state,
+        actor_id,
+        email,
+        "user.password_reset_requested",
+        ("user", object),
+        detail.into(),
+        ip,
+    )
+    .await
+}
+
+// ------------------------------------------------------ address verification
+
+fn verify_link_gone(state: &AppState, ctx: &PageCtx) -> Result<Response, AppError> {
+    let page = NoticePage {
+        chrome: ctx.chrome(state, ""),
+        title: "This link no longer works".into(),
+        message: "Verification links work once and expire after 7 days. Sign in and ask for a new one on your account page, or ask an administrator to verify your address.".into(),
+        link: Some(("/account".into(), "Go to your account".into())),
+    };
+    Ok((axum::http::StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+}
+
+pub async fn verify_email_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let Ok(link) = state
+        .store
+        .peek_link(&token_digest(&token), LinkPurpose::VerifyEmail, state.now())
+        .await
+    else {
+        return verify_link_gone(&state, &ctx);
+    };
+    let user = state.store.user_by_id(link.user_id.unwrap_or(-1)).await?;
+    let page = VerifyEmailPage {
+        chrome: ctx.chrome(&state, ""),
+        action: format!("/verify-email/{token}"),
+        email: user.email,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    // Guessing tokens is hopeless (256 bits), but cheap attempts stay cheap.
+    if let Err(wait) = state.limits.check_login(ctx.ip) {
+        return Err(AppError::TooManyRequests {
+            retry_after_s: wait,
+        });
+    }
+    let now = state.now();
+    let Ok(link) = state
+        .store
+        .take_link(&token_digest(&token), LinkPurpose::VerifyEmail, now)
+        .await
+    else {
+        return verify_link_gone(&state, &ctx);
+    };
+    let user = state.store.user_by_id(link.user_id.unwrap_or(-1)).await?;
+    state.store.set_email_verified(user.id, now).await?;
+    audit_raw(
+        &state,
+        Some(user.id),
+        &user.email,
+        "user.email_verified",
+        ("user", user.id.to_string()),
+        "via mailed link".into(),
+        ctx.ip,
+    )
+    .await?;
+    let page = NoticePage {
+        chrome: ctx.chrome(&state, ""),
+        title: "Your address is confirmed".into(),
+        message: format!("Thank you: {} is confirmed as your address.", user.email),
+        link: Some(("/login".into(), "Go to sign in".into())),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// "Mail me a new link" on the account page: a fresh verification mail,
+/// within the per-address reset budget (both fill the same mailbox).
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
+    let Some(p) = ctx.principal.as_ref() else {
+        return Ok(Redirect::to("/login?next=/account").into_response());
+    };
+    let uid = p
+        .user_id
+        .ok_or_else(|| AppError::Forbidden("A service token has no address to confirm.".into()))?;
+    let user = state.store.user_by_id(uid).await?;
+    let verified = state.store.researcher_profile(uid).await?.email_verified;
+    let flash = if verified {
+        "Your address is already confirmed."
+    } else if !state
+        .limits
+        .reset_address_allowed(&user.email.to_lowercase())
+    {
+        "A link went out a short while ago; try again in an hour."
+    } else {
+        state
+            .mailer
+            .queue_address_verification(&user, state.now())
+            .await?;
+        super::audit(
+            &state,
+            p,
+            "user.verification_mailed",
+            ("user", uid.to_string()),
+            "asked again from the account page".into(),
+            ctx.ip,
+        )
+        .await?;
+        "A new confirmation link is on its way to your address."
+    };
+    let page = NoticePage {
+        chrome: ctx.chrome(&state, "account"),
+        title: "Confirm your email address".into(),
+        message: flash.into(),
+        link: Some(("/account".into(), "Back to your account".into())),
+    };
+    Ok(Html(page.render()?).into_response())
 }

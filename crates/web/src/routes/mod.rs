@@ -41,10 +41,21 @@ pub fn router(state: AppState) -> Router {
             "/set-password/{token}",
             get(auth::set_password_form).post(auth::set_password),
         )
+        .route(
+            "/forgot-password",
+            get(auth::forgot_password_form).post(auth::forgot_password),
+        )
+        .route(
+            "/verify-email/{token}",
+            get(auth::verify_email_form).post(auth::verify_email),
+        )
         .route("/account", get(account::show))
         .route("/account/2fa", get(account::totp_form))
         .route("/account/profile", post(account::profile))
+        .route("/account/verify-email", post(auth::resend_verification))
         .route("/account/notifications", post(outbox::email_preference))
+        .route("/account/pgp-key", post(account::pgp_key_save))
+        .route("/account/pgp-key/remove", post(account::pgp_key_remove))
         .route("/account/2fa/start", post(account::totp_start))
         .route("/account/2fa/confirm", post(account::totp_confirm))
         .route("/account/2fa/disable", post(account::totp_disable))

@@ -532,6 +532,11 @@ pub async fn signup(
         ctx.ip,
     )
     .await?;
+    // The account works at once; the mail proves the address (programmes
+    // may require a verified address before inviting anyone).
+    if let Err(e) = state.mailer.queue_address_verification(&user, now).await {
+        tracing::warn!(error = %e, user = user.id, "Could not queue the address-verification mail");
+    }
     Ok(Redirect::to(&target).into_response())
 }
 

@@ -687,7 +687,8 @@ fn header(raw: &str, name: &str) -> Option<String> {
 /// Issue 3's story end to end, with nothing faked: a researcher's mail goes
 /// through Postfix into the security@ mailbox in Dovecot; `rampart serve`
 /// takes it over IMAP and makes a report; the acknowledgement goes out
-/// through Postfix into the researcher's own mailbox; their answer to it
+/// through Postfix into the researcher's own mailbox, in reply to her
+/// message; their answer to it
 /// becomes a comment on the same report; a triager's public comment reaches
 /// them in the same conversation (In-Reply-To and References pointing at the
 /// acknowledgement, the report's token in the subject).
@@ -732,12 +733,9 @@ async fn a_whole_conversation_by_mail_through_real_servers() {
 
     // 1. The report, by SMTP to security@.
     let alice = format!("{}@researcher.test", unique("alice"));
-    smtp_send(
-        env.smtp_port,
-        &alice,
-        &mailbox,
-        &new_report_to(&mailbox, &alice, "Stored XSS in the invoice notes"),
-    );
+    let first = new_report_to(&mailbox, &alice, "Stored XSS in the invoice notes");
+    let first_id = header(&first, "Message-ID").unwrap();
+    smtp_send(env.smtp_port, &alice, &mailbox, &first);
     let reports = wait_for_reports(&store, 1).await;
     let report = &reports[0];
     assert_eq!(report.title, "Stored XSS in the invoice notes");
@@ -749,6 +747,11 @@ async fn a_whole_conversation_by_mail_through_real_servers() {
         header(m, "Subject").is_some_and(|s| s.contains(&token_in_subject))
     });
     let ack_id = header(&ack, "Message-ID").expect("the acknowledgement has a Message-ID");
+    // It answers her own message: her client shows one conversation.
+    assert_eq!(
+        header(&ack, "In-Reply-To").as_deref(),
+        Some(first_id.as_str())
+    );
     let reply_to = header(&ack, "Reply-To").expect("a reply address");
     let reply_address = reply_to
         .rsplit('<')

@@ -456,7 +456,14 @@ impl Intake {
                 let checked = input.validate().map_err(ServiceError::from)?;
                 match self
                     .service
-                    .submit_report(&programme, researcher, &checked, "email", now)
+                    .submit_report_answering(
+                        &programme,
+                        researcher,
+                        &checked,
+                        "email",
+                        m.message_id_as_sent.as_deref(),
+                        now,
+                    )
                     .await
                 {
                     Ok(report) => {

@@ -39,6 +39,9 @@ pub struct IntakeMessage {
     pub subject: String,
     /// Without angle brackets, lower-cased; `None` when absent.
     pub message_id: Option<String>,
+    /// The same, in the case the sender wrote it: what an answer's
+    /// `In-Reply-To` must repeat for the sender's mail client to thread it.
+    pub message_id_as_sent: Option<String>,
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
     pub auto_submitted: Option<String>,
@@ -307,6 +310,16 @@ pub fn parse(raw: &[u8]) -> Result<IntakeMessage, ParseError> {
         delivered_to,
         subject: truncate_chars(&clean_text(&subject, false), MAX_SUBJECT),
         message_id: msg.message_id().and_then(normalise_message_id),
+        message_id_as_sent: msg
+            .message_id()
+            .filter(|id| normalise_message_id(id).is_some())
+            .map(|id| {
+                id.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .trim()
+                    .to_owned()
+            }),
         in_reply_to: id_list(msg.in_reply_to()),
         references: id_list(msg.references()),
         auto_submitted,

@@ -504,6 +504,7 @@ impl EmailNotifier {
         body: &str,
         auto_submitted: &str,
         dedupe_key: Option<String>,
+        answering: Option<&str>,
         now: UnixMillis,
     ) -> Result<Option<i64>, StoreError> {
         let from_address = programme
@@ -518,7 +519,13 @@ impl EmailNotifier {
             .reply_address(&from_address, report.id);
         let message_id = new_message_id(report.id, domain_of(&from_address))
             .map_err(|e| StoreError::Conflict(format!("no randomness for a Message-ID: {e}")))?;
-        let root = self.store.first_thread_message_id(report.id, to).await?;
+        // The first mail to this person about the report answers their own
+        // message when the report came by mail; later ones answer that first
+        // mail, so every client shows one conversation per report.
+        let root = match self.store.first_thread_message_id(report.id, to).await? {
+            Some(first) => Some(first),
+            None => answering.map(str::to_owned),
+        };
         let subject = one_line(&format!("[#{}] {}", report.id, report.title), 180);
         let sealed = self.seal(user_id, &subject, body, Some(report.id)).await?;
         let headers = MailHeaders {
@@ -644,6 +651,7 @@ impl EmailNotifier {
             &r.body,
             r.auto_submitted,
             Some(key),
+            n.in_reply_to.as_deref(),
             n.at,
         )
         .await?;
@@ -767,6 +775,7 @@ impl EmailNotifier {
                     &body,
                     "auto-generated",
                     Some(format!("email:{}:breach:{}:{target}", u.id, report.id)),
+                    None,
                     now,
                 )
                 .await?

@@ -718,6 +718,7 @@ async fn throughput() {
                     &format!("message {i}"),
                     "auto-generated",
                     None,
+                    None,
                     now_ms(),
                 )
                 .await

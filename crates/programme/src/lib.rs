@@ -294,6 +294,7 @@ impl Service {
                 kind,
                 message: message.to_owned(),
                 at,
+                in_reply_to: None,
             })
             .await;
         }
@@ -312,6 +313,7 @@ impl Service {
             kind,
             message: message.to_owned(),
             at,
+            in_reply_to: None,
         })
         .await;
     }
@@ -335,6 +337,7 @@ impl Service {
                 kind,
                 message: message.to_owned(),
                 at,
+                in_reply_to: None,
             })
             .await;
         }
@@ -404,6 +407,7 @@ impl Service {
                     programme.name
                 ),
                 at: now,
+                in_reply_to: None,
             })
             .await;
         }
@@ -435,6 +439,21 @@ impl Service {
         researcher_id: i64,
         report: &CheckedReport,
         received_via: &str,
+        now: UnixMillis,
+    ) -> Result<Report, ServiceError> {
+        self.submit_report_answering(programme, researcher_id, report, received_via, None, now)
+            .await
+    }
+
+    /// [`Service::submit_report`] for a report that came as a message:
+    /// `answering` is its Message-ID, which the acknowledgement answers.
+    pub async fn submit_report_answering(
+        &self,
+        programme: &Programme,
+        researcher_id: i64,
+        report: &CheckedReport,
+        received_via: &str,
+        answering: Option<&str>,
         now: UnixMillis,
     ) -> Result<Report, ServiceError> {
         if programme.submissions_paused {
@@ -516,6 +535,7 @@ impl Service {
             kind: NoticeKind::Acknowledged,
             message: format!("Report #{} received by {}", stored.id, programme.name),
             at: now,
+            in_reply_to: answering.map(str::to_owned),
         })
         .await;
         Ok(self.store.report(stored.id).await?)

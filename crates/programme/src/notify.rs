@@ -51,6 +51,10 @@ pub struct Notice {
     /// One sentence for lists and subjects.
     pub message: String,
     pub at: UnixMillis,
+    /// The Message-ID (without angle brackets) this notice answers: for the
+    /// acknowledgement of a report that came by mail, the researcher's own
+    /// message, so that their mail client shows one conversation.
+    pub in_reply_to: Option<String>,
 }
 
 /// A delivery channel. Implementations must not lose a notice they accept:

@@ -23,6 +23,13 @@ const FILE: &str = "baseline.json";
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrincipalBase {
     pub apis: BTreeSet<String>,
+    /// Regions the principal made calls in.
+    #[serde(default)]
+    pub regions: BTreeSet<String>,
+    /// Networks it called from ([`network_of`]: an IPv4 /16, an IPv6 /32,
+    /// or the AWS service name that called on its behalf).
+    #[serde(default)]
+    pub networks: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -101,13 +108,34 @@ impl Baseline {
             self.note_time(t);
         }
         for (k, p) in other.principals {
-            self.principals.entry(k).or_default().apis.extend(p.apis);
+            let e = self.principals.entry(k).or_default();
+            e.apis.extend(p.apis);
+            e.regions.extend(p.regions);
+            e.networks.extend(p.networks);
         }
         for (k, i) in other.instances {
             let e = self.instances.entry(k).or_default();
             e.ports.extend(i.ports);
             e.max_hourly_bytes = e.max_hourly_bytes.max(i.max_hourly_bytes);
         }
+    }
+}
+
+/// The network a source address belongs to, coarse enough that a laptop
+/// moving between an office's addresses stays at home: an IPv4 /16, an IPv6
+/// /32; anything that is not an address (`ec2.amazonaws.com`, AWS Internal)
+/// is its own network.
+pub fn network_of(source: &str) -> String {
+    match source.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let o = v4.octets();
+            format!("{}.{}.0.0/16", o[0], o[1])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}::/32", s[0], s[1])
+        }
+        Err(_) => source.to_ascii_lowercase(),
     }
 }
 
@@ -239,6 +267,19 @@ mod tests {
                 .to_string()
                 .contains("move it away")
         );
+    }
+
+    #[test]
+    fn networks_are_coarse() {
+        assert_eq!(network_of("198.51.100.20"), "198.51.0.0/16");
+        assert_eq!(network_of("198.51.7.1"), "198.51.0.0/16");
+        assert_eq!(network_of("2001:db8:1::5"), "2001:db8::/32");
+        assert_eq!(network_of("EC2.amazonaws.com"), "ec2.amazonaws.com");
+        // A state file from before regions and networks were kept still loads.
+        let old: Baseline =
+            serde_json::from_str(r#"{"version":1,"first_event":1,"last_event":2,"principals":{"a|b":{"apis":["iam:ListUsers"]}},"instances":{}}"#)
+                .expect("old state loads");
+        assert!(old.principals["a|b"].networks.is_empty());
     }
 
     #[test]

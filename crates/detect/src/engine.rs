@@ -669,8 +669,43 @@ fn observe_call(
         } else {
             out.push(signal);
         }
+    } else if learned.mature()
+        && let Some(known) = learned.principals.get(&key)
+        && let Some(fam) = baseline::family(ev.event_name())
+        // Discovery calls from a new place are everyday (a new laptop, a
+        // CI runner); the sensitive families are what GuardDuty weighs.
+        && !fam.starts_with("Discovery:")
+        && let Some(t) = crate::catalog::get(fam)
+    {
+        // A call the principal knows, from a network or region it never
+        // used during its baseline: GuardDuty's anomaly model weighs the
+        // same context (a known credential in a new place).
+        let network = baseline::network_of(ev.source_ip());
+        let new_network = !known.networks.is_empty() && !known.networks.contains(&network);
+        let new_region = !known.regions.is_empty() && !known.regions.contains(ev.region());
+        if new_network || new_region {
+            let mut signal = Signal::new(t, ev.account_id(), ev.region(), time, ev.actor())
+                .principal(ev.actor())
+                .address(ev.source_ip())
+                .event(ev.event_id())
+                .target(&api)
+                .detail(
+                    "why",
+                    "the principal made this call from a network or region it never used during its learned baseline",
+                );
+            if new_network {
+                signal = signal.detail("new_network", &network);
+            }
+            if new_region {
+                signal = signal.detail("new_region", ev.region());
+            }
+            out.push(signal);
+        }
     }
-    observed.principals.entry(key).or_default().apis.insert(api);
+    let seen = observed.principals.entry(key).or_default();
+    seen.apis.insert(api);
+    seen.regions.insert(ev.region().to_owned());
+    seen.networks.insert(baseline::network_of(ev.source_ip()));
 }
 
 #[cfg(test)]

@@ -171,3 +171,105 @@ fn a_flushed_engine_goes_on_from_what_it_learned() {
             .contains("ec2:DeleteSecurityGroup")
     );
 }
+
+fn call_from(user: &str, name: &str, ip: &str, region: &str, secs: i64) -> serde_json::Value {
+    let mut c = call(user, "ec2", name, secs);
+    c["sourceIPAddress"] = json!(ip);
+    c["awsRegion"] = json!(region);
+    c["eventID"] = json!(format!("{user}-{name}-{secs}-{ip}"));
+    c
+}
+
+/// A call the principal knows, made from a network or a region its baseline
+/// never saw, is an anomaly of the call's family; the same call from home is
+/// not, and a new network in the same /16 is home.
+#[test]
+fn a_known_call_from_a_new_network_or_region_is_found() {
+    let week = LEARNING_SECS + 3600;
+    let home = |t: i64| {
+        vec![
+            call_from(
+                "alice",
+                "DeleteSecurityGroup",
+                "198.51.100.20",
+                "eu-west-1",
+                t,
+            ),
+            call_from(
+                "alice",
+                "DescribeInstances",
+                "198.51.100.21",
+                "eu-west-1",
+                t + 1,
+            ),
+        ]
+    };
+    let mut ct = home(T0);
+    ct.extend(home(T0 + week));
+    let first = run(Baseline::default(), ct, String::new());
+    assert!(first.findings.is_empty(), "{:?}", first.findings);
+    let learned = first.baseline.expect("baseline kept");
+
+    let later = T0 + week + 86_400;
+    let quiet = run(
+        learned.clone(),
+        vec![
+            call_from(
+                "alice",
+                "DeleteSecurityGroup",
+                "198.51.7.9",
+                "eu-west-1",
+                later,
+            ),
+            // Discovery from somewhere new is everyday: never flagged for place alone.
+            call_from(
+                "alice",
+                "DescribeInstances",
+                "203.0.113.9",
+                "ap-south-1",
+                later + 1,
+            ),
+        ],
+        String::new(),
+    );
+    assert!(quiet.findings.is_empty(), "{:?}", quiet.findings);
+
+    let away = run(
+        learned,
+        vec![
+            call_from(
+                "alice",
+                "DeleteSecurityGroup",
+                "203.0.113.9",
+                "eu-west-1",
+                later,
+            ),
+            call_from(
+                "alice",
+                "DeleteSecurityGroup",
+                "198.51.100.20",
+                "ap-south-1",
+                later + 60,
+            ),
+        ],
+        String::new(),
+    );
+    let anomalies: Vec<_> = away
+        .findings
+        .iter()
+        .filter(|f| f.type_name.ends_with("IAMUser/AnomalousBehavior"))
+        .collect();
+    assert!(!anomalies.is_empty(), "{:?}", away.findings);
+    let details: Vec<String> = anomalies
+        .iter()
+        .flat_map(|f| f.evidence.details.iter().map(|(k, v)| format!("{k}={v}")))
+        .collect();
+    assert!(
+        details.iter().any(|d| d == "new_network=203.0.0.0/16"),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d == "new_region=ap-south-1"),
+        "{details:?}"
+    );
+}

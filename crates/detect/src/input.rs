@@ -336,7 +336,15 @@ pub fn cloudtrail_records<'a>(
     }
     if let Some(rest) = records_array_start(t) {
         let start = text.len() - rest.len();
-        split_records(name, text, start, sink, diags);
+        // Records are parsed on the way (their ends are where the parser
+        // stopped); callers of this function want only the text.
+        parse_records(
+            name,
+            text,
+            start,
+            &mut |raw, _, pos| sink(RecordText::Borrowed(raw), pos),
+            diags,
+        );
         return;
     }
     let base = text.as_ptr() as usize;
@@ -396,7 +404,13 @@ pub type EventSink<'s> =
 pub fn cloudtrail_events(name: &str, text: &str, sink: EventSink<'_>, diags: &mut Vec<Diagnostic>) {
     if let Some(rest) = records_array_start(text.trim_start()) {
         let start = text.len() - rest.len();
-        parse_records(name, text, start, sink, diags);
+        parse_records(
+            name,
+            text,
+            start,
+            &mut |raw, ev, pos| sink(raw, ev, pos),
+            diags,
+        );
         return;
     }
     cloudtrail_records(
@@ -410,12 +424,15 @@ pub fn cloudtrail_events(name: &str, text: &str, sink: EventSink<'_>, diags: &mu
     );
 }
 
-/// Like [`split_records`], parsing each record as it goes.
-fn parse_records(
+/// Parses the elements of a `Records` array of objects starting at byte
+/// `start` of `text`, one at a time: a truncated document still yields
+/// every record before the damage, and a record that does not parse is
+/// skipped by its braces and handed on with its error.
+fn parse_records<'a>(
     name: &str,
-    text: &str,
+    text: &'a str,
     start: usize,
-    sink: EventSink<'_>,
+    sink: &mut dyn FnMut(&'a str, Result<CtEvent<'a>, serde_json::Error>, Position),
     diags: &mut Vec<Diagnostic>,
 ) {
     let b = text.as_bytes();
@@ -453,8 +470,8 @@ fn parse_records(
                         sink(raw, Ok(CtEvent::from_record(rec, raw)), position);
                         i += parsed_len;
                     }
-                    // Not a valid record: skip it by its braces, as the
-                    // splitter does, and let the caller report it.
+                    // Not a valid record: skip it by its braces and let
+                    // the caller report it.
                     Some(Err(e)) => match object_end(rest.as_bytes()) {
                         Some(len) => {
                             sink(&rest[..len], Err(e), position);
@@ -534,70 +551,6 @@ fn object_end(bytes: &[u8]) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-/// Splits the elements of a `Records` array of objects starting at byte
-/// `start` of `text`.
-fn split_records<'a>(
-    name: &str,
-    text: &'a str,
-    start: usize,
-    sink: Sink<'_, 'a>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let b = text.as_bytes();
-    let mut i = start;
-    let mut index = 0usize;
-    loop {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
-            i += 1;
-        }
-        if i >= b.len() {
-            diags.push(Diagnostic::malformed(
-                name,
-                Some(format!("line {}", line_of(text, i))),
-                format!("the JSON document ends early (no closing ]); {index} records before it were read"),
-            ));
-            return;
-        }
-        match b[i] {
-            b']' => return,
-            b'{' => match object_end(&b[i..]) {
-                Some(len) => {
-                    // Object boundaries fall on ASCII braces, so both ends are
-                    // character boundaries.
-                    if let Some(rec) = text.get(i..i + len) {
-                        sink(
-                            RecordText::Borrowed(rec),
-                            Position {
-                                index,
-                                line: None,
-                                offset: i,
-                            },
-                        );
-                    }
-                    index += 1;
-                    i += len;
-                }
-                None => {
-                    diags.push(Diagnostic::malformed(
-                        name,
-                        Some(format!("line {}", line_of(text, i))),
-                        format!("the JSON document ends early inside record {}; {index} records before it were read", index + 1),
-                    ));
-                    return;
-                }
-            },
-            other => {
-                diags.push(Diagnostic::malformed(
-                    name,
-                    Some(format!("line {} (byte offset {i})", line_of(text, i))),
-                    format!("the JSON document is malformed: expected a record or ], found {:?}; {index} records before it were read", other as char),
-                ));
-                return;
-            }
-        }
-    }
 }
 
 /// Calls `f` for every non-empty line with its 1-based line number.
@@ -840,7 +793,7 @@ mod tests {
         );
         assert_eq!(d.len(), 1);
         assert!(d[0].message.contains("3 records before it"), "{:?}", d[0]);
-        // Other shapes go through the splitter and are parsed after it.
+        // Other shapes are split by `cloudtrail_records` and parsed after it.
         let mut names = Vec::new();
         cloudtrail_events(
             "f",

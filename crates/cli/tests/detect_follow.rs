@@ -288,3 +288,77 @@ fn follow_in_text_prints_lines_then_the_table_when_it_stops() {
         "{text}"
     );
 }
+
+/// A CloudTrail file of `n` GetSecretValue calls by one user, one minute
+/// apart from `minute`, each for a different secret.
+fn secret_reads(first: usize, n: usize) -> String {
+    let records: Vec<serde_json::Value> = (first..first + n)
+        .map(|i| {
+            serde_json::json!({
+                "eventVersion": "1.08",
+                "eventTime": format!("2026-11-30T10:{i:02}:00Z"),
+                "eventSource": "secretsmanager.amazonaws.com",
+                "eventName": "GetSecretValue",
+                "awsRegion": "eu-west-1",
+                "sourceIPAddress": "203.0.113.7",
+                "userAgent": "aws-cli/2.15.0",
+                "userIdentity": {
+                    "type": "IAMUser",
+                    "principalId": "AIDAEXAMPLEREADER",
+                    "arn": "arn:aws:iam::111122223333:user/reader",
+                    "accountId": "111122223333",
+                    "userName": "reader"
+                },
+                "requestParameters": {"secretId": format!("prod/db-{i}")},
+                "responseElements": null,
+                "eventID": format!("00000000-0000-4000-8000-{i:012}"),
+                "eventType": "AwsApiCall",
+                "recipientAccountId": "111122223333"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+#[test]
+fn a_threshold_window_spanning_a_restart_still_adds_up() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("logs");
+    let state = root.path().join("state");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bulk = "CredentialAccess:SecretsManager/BulkSecretRetrieval";
+    let run = || {
+        let mut f = start(&dir, &state, &["--follow-exit-after-idle", "1"]);
+        assert_eq!(wait_exit(&mut f).code(), Some(0));
+        f.lines
+            .try_iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(&l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    // Six of the ten reads an hour the rule needs: nothing yet.
+    std::fs::write(dir.join("a.json"), secret_reads(0, 6)).unwrap();
+    let first = run();
+    assert!(first.iter().all(|f| f["type"] != bulk), "{first:?}");
+    let checkpoint = std::fs::read_to_string(state.join("follow.json")).unwrap();
+    assert!(checkpoint.contains("\"windows\""), "{checkpoint}");
+    // Six more in the same hour after the restart: the window remembered the
+    // first six, so the rule fires, once, counting the twelve.
+    std::fs::write(dir.join("b.json"), secret_reads(6, 6)).unwrap();
+    let second = run();
+    let hits: Vec<_> = second.iter().filter(|f| f["type"] == bulk).collect();
+    assert_eq!(hits.len(), 1, "{second:?}");
+    let evidence = &hits[0]["evidence"];
+    assert_eq!(
+        evidence["details"]["distinct_in_window"], "12",
+        "{evidence}"
+    );
+    assert!(
+        evidence["event_ids"]
+            .to_string()
+            .contains("00000000-0000-4000-8000-000000000000"),
+        "the first run's events are part of it: {evidence}"
+    );
+    // A third run over nothing new raises nothing again.
+    let third = run();
+    assert!(third.iter().all(|f| f["type"] != bulk), "{third:?}");
+}

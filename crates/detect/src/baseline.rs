@@ -3,10 +3,15 @@
 //! instance. Until the baseline has seen `LEARNING_SECS` of event time it is
 //! learning and raises nothing, so a first run over ordinary traffic is
 //! silent; afterwards, what the baseline never saw raises the GuardDuty
-//! anomaly types. Every run adds what it saw.
+//! anomaly types. Every run adds what it saw, with the event time it last
+//! saw it; what a principal or instance has not done for `RETAIN_SECS` of
+//! event time is forgotten, so a baseline follows behaviour as it changes
+//! (a role that stopped deploying from a region years ago is no longer
+//! "at home" there) and stays the size of current behaviour.
 
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use serde::de::{MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Event time a baseline must cover before it raises findings.
@@ -18,25 +23,122 @@ pub const VOLUME_FLOOR: u64 = 100_000_000;
 /// Distinct never-seen discovery calls by one principal before it is unusual
 /// (single new List/Describe calls are everyday noise).
 pub const NEW_DISCOVERY_CALLS: usize = 10;
+/// Event time after which a behaviour not seen again is forgotten.
+pub const RETAIN_SECS: i64 = 90 * 86_400;
 const FILE: &str = "baseline.json";
+
+/// A set of behaviours, each with the event time (Unix seconds) it was last
+/// seen. Stored as a JSON object `{"item": time}`; reads the plain lists of
+/// baselines written before times were kept (their items count as seen at
+/// the baseline's last event, see [`Baseline::load`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen<K: Ord>(BTreeMap<K, i64>);
+
+impl<K: Ord> Default for Seen<K> {
+    fn default() -> Self {
+        Seen(BTreeMap::new())
+    }
+}
+
+impl<K: Ord> Seen<K> {
+    pub fn contains<Q>(&self, k: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.0.contains_key(k)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.0.keys()
+    }
+    /// Notes `k` seen at `time` (keeps the latest time).
+    pub fn note(&mut self, k: K, time: i64) {
+        let t = self.0.entry(k).or_insert(time);
+        *t = (*t).max(time);
+    }
+    /// Adds another set, keeping each item's latest time.
+    pub fn extend(&mut self, other: Seen<K>) {
+        for (k, t) in other.0 {
+            self.note(k, t);
+        }
+    }
+    /// The latest time anything was seen.
+    pub fn latest(&self) -> Option<i64> {
+        self.0.values().copied().max()
+    }
+    fn forget_before(&mut self, cutoff: i64) {
+        self.0.retain(|_, t| *t >= cutoff);
+    }
+    /// Items of old baselines, stored without a time, take `time`.
+    fn date_undated(&mut self, time: i64) {
+        for t in self.0.values_mut() {
+            if *t == 0 {
+                *t = time;
+            }
+        }
+    }
+}
+
+impl<K: Ord + Serialize> Serialize for Seen<K> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de, K: Ord + Deserialize<'de>> Deserialize<'de> for Seen<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SeenVisitor<K>(std::marker::PhantomData<K>);
+        impl<'de, K: Ord + Deserialize<'de>> Visitor<'de> for SeenVisitor<K> {
+            type Value = Seen<K>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of item to last-seen time, or a list of items")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut m = BTreeMap::new();
+                while let Some(k) = seq.next_element()? {
+                    m.insert(k, 0);
+                }
+                Ok(Seen(m))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut m = BTreeMap::new();
+                while let Some((k, t)) = map.next_entry()? {
+                    m.insert(k, t);
+                }
+                Ok(Seen(m))
+            }
+        }
+        d.deserialize_any(SeenVisitor(std::marker::PhantomData))
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrincipalBase {
-    pub apis: BTreeSet<String>,
+    pub apis: Seen<String>,
     /// Regions the principal made calls in.
     #[serde(default)]
-    pub regions: BTreeSet<String>,
+    pub regions: Seen<String>,
     /// Networks it called from ([`network_of`]: an IPv4 /16, an IPv6 /32,
     /// or the AWS service name that called on its behalf).
     #[serde(default)]
-    pub networks: BTreeSet<String>,
+    pub networks: Seen<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceBase {
-    pub ports: BTreeSet<u16>,
+    pub ports: Seen<u16>,
     /// Largest hourly outbound byte count to a single host.
     pub max_hourly_bytes: u64,
+    /// When the instance last sent traffic (0 in old baselines: see
+    /// [`Baseline::load`]).
+    #[serde(default)]
+    pub last_seen: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -63,8 +165,12 @@ impl Baseline {
     pub fn load(dir: &Path) -> Result<Self, BaselineError> {
         let p = dir.join(FILE);
         match std::fs::read_to_string(&p) {
-            Ok(t) => serde_json::from_str(&t)
-                .map_err(|e| BaselineError::Corrupt(p.display().to_string(), e)),
+            Ok(t) => {
+                let mut b: Baseline = serde_json::from_str(&t)
+                    .map_err(|e| BaselineError::Corrupt(p.display().to_string(), e))?;
+                b.date_undated();
+                Ok(b)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Baseline {
                 version: 1,
                 ..Baseline::default()
@@ -99,7 +205,46 @@ impl Baseline {
         self.last_event = Some(self.last_event.map_or(t, |l| l.max(t)));
     }
 
-    /// Adds what another run (or shard) saw.
+    /// Baselines written before times were kept: their behaviours count as
+    /// seen at the last event, so they start ageing from there.
+    fn date_undated(&mut self) {
+        let Some(last) = self.last_event else {
+            return;
+        };
+        for p in self.principals.values_mut() {
+            p.apis.date_undated(last);
+            p.regions.date_undated(last);
+            p.networks.date_undated(last);
+        }
+        for i in self.instances.values_mut() {
+            i.ports.date_undated(last);
+            if i.last_seen == 0 {
+                i.last_seen = last;
+            }
+        }
+    }
+
+    /// Forgets what was not seen in the `RETAIN_SECS` before the last event,
+    /// and principals and instances with nothing left (they are learned
+    /// afresh, not flagged, if they come back).
+    pub fn forget_stale(&mut self) {
+        let Some(last) = self.last_event else {
+            return;
+        };
+        let cutoff = last - RETAIN_SECS;
+        self.principals.retain(|_, p| {
+            p.apis.forget_before(cutoff);
+            p.regions.forget_before(cutoff);
+            p.networks.forget_before(cutoff);
+            !p.apis.is_empty()
+        });
+        self.instances.retain(|_, i| {
+            i.ports.forget_before(cutoff);
+            i.last_seen >= cutoff
+        });
+    }
+
+    /// Adds what another run (or shard) saw, then forgets what is stale.
     pub fn absorb(&mut self, other: Baseline) {
         if let Some(t) = other.first_event {
             self.note_time(t);
@@ -117,7 +262,9 @@ impl Baseline {
             let e = self.instances.entry(k).or_default();
             e.ports.extend(i.ports);
             e.max_hourly_bytes = e.max_hourly_bytes.max(i.max_hourly_bytes);
+            e.last_seen = e.last_seen.max(i.last_seen);
         }
+        self.forget_stale();
     }
 }
 
@@ -257,7 +404,7 @@ mod tests {
             .entry("1|arn".into())
             .or_default()
             .apis
-            .insert("iam:ListUsers".into());
+            .note("iam:ListUsers".into(), 1_000);
         b.save(dir.path()).expect("save");
         assert_eq!(Baseline::load(dir.path()).expect("load"), b);
         std::fs::write(dir.path().join(FILE), "{oops").expect("write");
@@ -280,6 +427,75 @@ mod tests {
             serde_json::from_str(r#"{"version":1,"first_event":1,"last_event":2,"principals":{"a|b":{"apis":["iam:ListUsers"]}},"instances":{}}"#)
                 .expect("old state loads");
         assert!(old.principals["a|b"].networks.is_empty());
+        assert!(old.principals["a|b"].apis.contains("iam:ListUsers"));
+    }
+
+    #[test]
+    fn old_lists_are_dated_at_the_last_event_and_age_from_there() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join(FILE),
+            r#"{"version":1,"first_event":1,"last_event":1000000,"principals":{"a|b":{"apis":["iam:ListUsers"],"regions":["eu-west-1"]}},"instances":{"a|i-1":{"ports":[443,22],"max_hourly_bytes":5}}}"#,
+        )
+        .expect("write");
+        let b = Baseline::load(dir.path()).expect("old state loads");
+        assert_eq!(b.principals["a|b"].apis.latest(), Some(1_000_000));
+        assert!(b.instances["a|i-1"].ports.contains(&22));
+        assert_eq!(b.instances["a|i-1"].last_seen, 1_000_000);
+        // Saved again, the times are kept as a map and read back the same.
+        b.save(dir.path()).expect("save");
+        let text = std::fs::read_to_string(dir.path().join(FILE)).expect("read");
+        assert!(
+            text.contains(r#""ports":{"22":1000000,"443":1000000}"#),
+            "{text}"
+        );
+        assert_eq!(Baseline::load(dir.path()).expect("load"), b);
+    }
+
+    #[test]
+    fn behaviour_not_seen_for_the_retention_is_forgotten() {
+        let day = 86_400;
+        let mut b = Baseline::default();
+        let p = b.principals.entry("a|dev".into()).or_default();
+        p.apis.note("iam:CreateUser".into(), 10 * day);
+        p.apis.note("s3:ListBuckets".into(), 10 * day);
+        p.regions.note("us-east-1".into(), 10 * day);
+        p.regions.note("eu-west-1".into(), 10 * day);
+        b.principals
+            .entry("a|gone".into())
+            .or_default()
+            .apis
+            .note("s3:ListBuckets".into(), 10 * day);
+        b.instances.insert(
+            "a|i-old".into(),
+            InstanceBase {
+                last_seen: 10 * day,
+                ..InstanceBase::default()
+            },
+        );
+        b.note_time(10 * day);
+        // A later run, 100 days on: dev still lists buckets in eu-west-1.
+        let mut later = Baseline::default();
+        later.note_time(110 * day);
+        let p = later.principals.entry("a|dev".into()).or_default();
+        p.apis.note("s3:ListBuckets".into(), 110 * day);
+        p.regions.note("eu-west-1".into(), 110 * day);
+        b.absorb(later);
+        let dev = &b.principals["a|dev"];
+        assert!(dev.apis.contains("s3:ListBuckets"));
+        assert!(
+            !dev.apis.contains("iam:CreateUser"),
+            "not done for 100 days"
+        );
+        assert!(dev.regions.contains("eu-west-1"));
+        assert!(!dev.regions.contains("us-east-1"));
+        assert!(!b.principals.contains_key("a|gone"));
+        assert!(!b.instances.contains_key("a|i-old"));
+        // Within the retention nothing goes.
+        let mut soon = Baseline::default();
+        soon.note_time(150 * day);
+        b.absorb(soon);
+        assert!(b.principals["a|dev"].apis.contains("s3:ListBuckets"));
     }
 
     #[test]

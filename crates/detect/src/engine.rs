@@ -74,6 +74,21 @@ pub struct Report {
     pub baseline: Option<Baseline>,
 }
 
+/// What an engine remembers across flushes besides the baseline: the
+/// threshold windows still open and the run-wide sets. `--follow` keeps it in
+/// its checkpoint, so a restart goes on counting where it stopped instead of
+/// starting every window from zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct WindowState {
+    #[serde(default)]
+    pub windows: Windows,
+    #[serde(default)]
+    pub cloudtrail: crate::rules::cloudtrail::CtCarried,
+    /// Per principal: never-seen discovery calls so far.
+    #[serde(default)]
+    pub new_discovery: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
 pub struct Engine {
     cfg: Arc<EngineConfig>,
     ct: CtRules,
@@ -557,6 +572,30 @@ impl Engine {
         });
     }
 
+    /// The state to checkpoint after a [`Engine::flush`]; windows that ended
+    /// are dropped first, so the checkpoint stays the size of the open ones.
+    pub fn window_state(&mut self) -> WindowState {
+        self.win.prune();
+        WindowState {
+            windows: self.win.clone(),
+            cloudtrail: self.ct.carried(),
+            new_discovery: self
+                .new_discovery
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+                .collect(),
+        }
+    }
+
+    /// Goes on from a checkpointed [`WindowState`] (before any input).
+    pub fn restore_window_state(&mut self, state: WindowState) {
+        self.win = state.windows;
+        self.ct.restore(state.cloudtrail);
+        for (k, v) in state.new_discovery {
+            self.new_discovery.entry(k).or_default().extend(v);
+        }
+    }
+
     /// Merges another shard of the same run into this one.
     pub fn absorb(&mut self, other: Engine) {
         self.agg.merge(other.agg);
@@ -703,9 +742,10 @@ fn observe_call(
         }
     }
     let seen = observed.principals.entry(key).or_default();
-    seen.apis.insert(api);
-    seen.regions.insert(ev.region().to_owned());
-    seen.networks.insert(baseline::network_of(ev.source_ip()));
+    seen.apis.note(api, time);
+    seen.regions.note(ev.region().to_owned(), time);
+    seen.networks
+        .note(baseline::network_of(ev.source_ip()), time);
 }
 
 #[cfg(test)]

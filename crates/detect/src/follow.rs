@@ -5,19 +5,29 @@
 //! The caller records an input only after the findings it raised have been
 //! written out, then saves: a crash between the two reads that input again
 //! (its findings were never emitted), never skips it.
+//!
+//! The engine's open threshold windows are saved in the same file, in the
+//! same atomic write, so the windows always count exactly the inputs the
+//! checkpoint says were read: a restart neither loses nor double-counts the
+//! activity of a window that spans it.
 
+use crate::engine::WindowState;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 const FILE: &str = "follow.json";
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 struct CheckpointFile {
     version: u32,
     /// Per watched source (a directory or `s3://bucket/prefix`): input name
     /// to the identity it had when it was read.
     sources: BTreeMap<String, BTreeMap<String, String>>,
+    /// The engine's state after the inputs above (absent in checkpoints
+    /// written before windows were kept: those restart windows from zero).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    windows: Option<WindowState>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +108,16 @@ impl Checkpoint {
         let before = s.len();
         s.retain(|name, _| present.contains(name.as_str()));
         s.len() != before
+    }
+
+    /// The engine state saved with the checkpoint, to restore before reading.
+    pub fn take_windows(&mut self) -> Option<WindowState> {
+        self.data.windows.take()
+    }
+
+    /// Sets the engine state to save with the inputs recorded so far.
+    pub fn set_windows(&mut self, state: WindowState) {
+        self.data.windows = Some(state);
     }
 
     /// How many inputs of `source` are recorded.

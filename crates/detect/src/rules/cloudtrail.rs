@@ -74,6 +74,13 @@ enum RuleRef {
 }
 
 /// The CloudTrail rule set with its event-name index.
+/// The part of [`CtRules`]' state that outlives a flush, as checkpointed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CtCarried {
+    #[serde(default)]
+    pub ip_used_by_others: Vec<IpAddr>,
+}
+
 pub struct CtRules {
     singles: Vec<(Single, &'static FindingType)>,
     counting: Vec<(Counting, &'static FindingType)>,
@@ -1302,6 +1309,21 @@ impl CtRules {
                 }
             }
         }
+    }
+
+    /// The run-wide state a `--follow` checkpoint carries over a restart
+    /// (taken after [`CtRules::finish`], so nothing is pending).
+    pub fn carried(&self) -> CtCarried {
+        let mut ips: Vec<IpAddr> = self.ip_used_by_others.iter().copied().collect();
+        ips.sort_unstable();
+        CtCarried {
+            ip_used_by_others: ips,
+        }
+    }
+
+    /// Takes back what [`CtRules::carried`] saved.
+    pub fn restore(&mut self, carried: CtCarried) {
+        self.ip_used_by_others.extend(carried.ip_used_by_others);
     }
 
     /// Folds another shard's run-wide state into this one.

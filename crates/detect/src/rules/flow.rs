@@ -184,9 +184,10 @@ pub fn on_record_baseline(
     }
     let e = observed.instances.entry(key).or_default();
     if s.remote_port < 32768 {
-        e.ports.insert(s.remote_port);
+        e.ports.note(s.remote_port, r.start);
     }
     e.max_hourly_bytes = e.max_hourly_bytes.max(hourly);
+    e.last_seen = e.last_seen.max(r.start);
 }
 
 /// Runs the flow rules over one record.

@@ -6,6 +6,7 @@ pub mod dns;
 pub mod flow;
 
 use crate::intel::{AwsRanges, ThreatIntel, TrustedList};
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// What rules may consult.
@@ -22,7 +23,7 @@ const EVENT_CAP: usize = 20;
 const PRUNE_AT: usize = 200_000;
 
 /// Counts within one tumbling time window for one key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     bucket: i64,
     window: i64,
@@ -90,8 +91,10 @@ impl Tally {
 }
 
 /// Tumbling windows keyed by rule and entity. Memory is bounded by the keys
-/// active in recent windows, not by the input size.
-#[derive(Debug, Default)]
+/// active in recent windows, not by the input size. Serialisable, so that
+/// `--follow` can checkpoint the windows still open and a restart goes on
+/// counting where it stopped.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Windows {
     map: HashMap<String, Tally>,
     latest: i64,
@@ -100,8 +103,7 @@ pub struct Windows {
 impl Windows {
     pub fn tally(&mut self, key: String, time: i64, window: i64) -> &mut Tally {
         if self.map.len() > PRUNE_AT {
-            let latest = self.latest;
-            self.map.retain(|_, t| (t.bucket + 2) * t.window >= latest);
+            self.prune();
         }
         self.latest = self.latest.max(time);
         let bucket = time.div_euclid(window.max(1));
@@ -114,6 +116,22 @@ impl Windows {
         }
         t.first = t.first.min(time);
         t
+    }
+
+    /// Drops windows that ended more than a window before the latest event
+    /// time seen: late events of the window just closed still count.
+    pub fn prune(&mut self) {
+        let latest = self.latest;
+        self.map.retain(|_, t| (t.bucket + 2) * t.window >= latest);
+    }
+
+    /// How many windows are open.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 }
 

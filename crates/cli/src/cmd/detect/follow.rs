@@ -191,6 +191,8 @@ impl Follower<'_> {
         for (src, name, identity) in self.pending.drain(..) {
             self.checkpoint.record(&src, &name, &identity);
         }
+        // In the same write as the inputs, so the windows count exactly them.
+        self.checkpoint.set_windows(self.engine.window_state());
         self.checkpoint.save()?;
         Ok(())
     }
@@ -312,7 +314,11 @@ pub(super) fn run(args: &DetectArgs, engine: Engine, sigma_rules: usize) -> Resu
     let Some(state) = args.state.clone() else {
         bail!("--follow needs --state DIR");
     };
-    let checkpoint = Checkpoint::load(&state)?;
+    let mut checkpoint = Checkpoint::load(&state)?;
+    let mut engine = engine;
+    if let Some(windows) = checkpoint.take_windows() {
+        engine.restore_window_state(windows);
+    }
     let mut sources = Vec::new();
     for p in &args.paths {
         if p.starts_with("s3://") {

@@ -1,17 +1,12 @@
 //! The real `rampart` binary, driven as a user or a CI job would.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn rampart() -> Command {
-    let mut c = Command::cargo_bin("rampart").unwrap();
-    c.env_remove("RAMPART_DATABASE_URL")
-        .env_remove("RAMPART_CONFIG");
-    c
-}
+mod common;
+use common::{free_port, rampart, start_server};
 
 fn data_args(dir: &std::path::Path) -> [String; 2] {
     ["--data-dir".into(), dir.display().to_string()]
@@ -319,62 +314,6 @@ fn create_user_token_and_list_with_json_output() {
         (j["backend"].as_str(), j["users"].as_i64()),
         (Some("sqlite"), Some(2))
     );
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    setup_link: Option<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_server(extra: &[String]) -> Server {
-    let port = free_port();
-    let bin = assert_cmd::cargo::cargo_bin("rampart");
-    let mut child = std::process::Command::new(bin)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .env_remove("RAMPART_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut setup_link = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if line.contains("/setup/") {
-            setup_link = Some(line.trim().to_owned());
-        }
-        if line.contains("is serving on") {
-            break;
-        }
-    }
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http_get(&base, "/healthz").0 != 200 {
-        assert!(Instant::now() < deadline, "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server {
-        child,
-        base,
-        setup_link,
-    }
 }
 
 /// A tiny HTTP/1.1 GET over a plain socket: status and body.

@@ -2,16 +2,11 @@
 //! one message on standard input, the outcome in the exit status.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
 use rampart_core::{DEFAULT_SAFE_HARBOUR, ResponseTargets, Visibility};
 use rampart_store::{ProgrammeSettings, ReportFilter, Store};
 
-fn rampart() -> Command {
-    let mut c = Command::cargo_bin("rampart").unwrap();
-    c.env_remove("RAMPART_DATABASE_URL")
-        .env_remove("RAMPART_CONFIG");
-    c
-}
+mod common;
+use common::{rampart, start_server, token_for};
 
 fn eml(name: &str) -> String {
     let path = format!("{}/../mail/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -224,80 +219,6 @@ fn a_database_that_cannot_be_opened_is_a_temporary_failure() {
 }
 
 // --- `--url`: the message handed to a running server -----------------------------------------
-
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `rampart serve` on a free port; returns once /healthz answers.
-fn start_server(args: &[String]) -> Server {
-    use std::io::{BufRead, BufReader};
-    let port = free_port();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rampart"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(args)
-        .env_remove("RAMPART_DATABASE_URL")
-        .env_remove("RAMPART_CONFIG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        if line.unwrap().contains("is serving on") {
-            break;
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server did not come up"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Server { child, base }
-}
-
-/// An account and a token for it, made with the CLI as an admin would.
-fn token_for(dir: &std::path::Path, email: &str, role: &str, scope: &str) -> String {
-    rampart()
-        .args(["admin", "create-user", "--data-dir"])
-        .arg(dir)
-        .args(["--email", email, "--role", role])
-        .assert()
-        .success();
-    let out = rampart()
-        .args(["token", "create", "--data-dir"])
-        .arg(dir)
-        .args(["--name", "mailgate", "--scope", scope, "--user", email])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap().trim().to_owned()
-}
 
 #[tokio::test]
 async fn mailgate_hands_mail_to_a_running_server() {

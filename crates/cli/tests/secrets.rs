@@ -2,17 +2,14 @@
 //! repositories (temporary directories), and pushed to a real server.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const KEY_LINE: &str = "AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\n";
 
-fn rampart() -> Command {
-    Command::cargo_bin("rampart").unwrap()
-}
+mod common;
+use common::{rampart, start_server_in, token};
 
 fn tree() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../secrets/tests/data/tree")
@@ -470,74 +467,11 @@ fn help_has_examples() {
     );
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(data_dir: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rampart"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("RAMPART_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    for line in BufReader::new(stdout).lines() {
-        if line.unwrap().contains("is serving on") || Instant::now() > deadline {
-            break;
-        }
-    }
-    let base = format!("http://127.0.0.1:{port}");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server { child, base }
-}
-
 #[test]
 fn push_sends_findings_idempotently_to_a_real_server() {
     let data = tempfile::tempdir().unwrap();
-    let token_out = rampart()
-        .args([
-            "token",
-            "create",
-            "--name",
-            "ci",
-            "--scope",
-            "findings:write",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .env_remove("RAMPART_DATABASE_URL")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let token = String::from_utf8(token_out).unwrap().trim().to_owned();
-    let server = start_server(data.path());
+    let token = token(data.path(), "findings:write", None);
+    let server = start_server_in(data.path());
     let push = || {
         let out = rampart()
             .args([

@@ -2,15 +2,10 @@
 //! Team detonation logs and generated inputs, and pushed to a real server.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
-fn rampart() -> Command {
-    Command::cargo_bin("rampart").unwrap()
-}
+mod common;
+use common::{rampart, start_server_in, token};
 
 fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -247,74 +242,11 @@ fn help_teaches() {
     );
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(data_dir: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rampart"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("RAMPART_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    for line in BufReader::new(stdout).lines() {
-        if line.unwrap().contains("is serving on") || Instant::now() > deadline {
-            break;
-        }
-    }
-    let base = format!("http://127.0.0.1:{port}");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server { child, base }
-}
-
 #[test]
 fn push_is_idempotent_against_a_real_server() {
     let data = tempfile::tempdir().unwrap();
-    let token_out = rampart()
-        .args([
-            "token",
-            "create",
-            "--name",
-            "detect",
-            "--scope",
-            "findings:write",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .env_remove("RAMPART_DATABASE_URL")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let token = String::from_utf8(token_out).unwrap().trim().to_owned();
-    let server = start_server(data.path());
+    let token = token(data.path(), "findings:write", None);
+    let server = start_server_in(data.path());
     let push = || {
         let out = rampart()
             .args(["detect", "--push", &server.base, "--token", &token])
@@ -373,4 +305,154 @@ fn state_dir_learns_quietly_and_persists() {
         .stderr
         .clone();
     assert!(String::from_utf8(err).unwrap().contains("move it away"));
+}
+
+// --geoip: a real MaxMind DB file, written by the detection crate's test
+// writer (198.51.100.0/24 is Paris, 203.0.113.0/24 Sydney, 192.0.2.0/24 Lyon).
+#[path = "../../detect/tests/support/mmdb_writer.rs"]
+mod mmdb_writer;
+
+const IMPOSSIBLE_TRAVEL: &str = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B";
+
+/// Alice's successful console logins, `(address, minutes after 10:00)`.
+fn console_logins(logins: &[(&str, u32)]) -> String {
+    let records: Vec<serde_json::Value> = logins
+        .iter()
+        .enumerate()
+        .map(|(i, (ip, minute))| {
+            serde_json::json!({
+                "eventVersion": "1.09",
+                "userIdentity": {"type": "IAMUser", "principalId": "AIDAALICE", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"},
+                "eventTime": format!("2024-05-01T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60),
+                "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
+                "sourceIPAddress": ip, "userAgent": "Mozilla/5.0 Firefox/125.0",
+                "requestParameters": null, "responseElements": {"ConsoleLogin": "Success"},
+                "additionalEventData": {"MFAUsed": "Yes"},
+                "eventID": format!("login-{i}"), "eventType": "AwsConsoleSignIn", "recipientAccountId": "111122223333"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+fn geo_findings(args: &[&std::ffi::OsStr]) -> (Vec<serde_json::Value>, String) {
+    let out = rampart()
+        .args(["detect", "--format", "json"])
+        .args(args)
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let found = json_lines(&out.stdout)
+        .into_iter()
+        .filter(|f| f["type"] == IMPOSSIBLE_TRAVEL)
+        .collect();
+    (found, String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn geoip_turns_on_console_logins_from_distant_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("GeoLite2-City.mmdb");
+    std::fs::write(&db, mmdb_writer::test_city_db()).unwrap();
+    let csv = dir.path().join("dbip-city-ipv4.csv");
+    std::fs::write(
+        &csv,
+        "198.51.100.0,198.51.100.255,FR,Paris,Ile-de-France,,48.8566,2.3522,75001,Europe/Paris\n\
+         203.0.113.0,203.0.113.255,AU,Sydney,New South Wales,,-33.8688,151.2093,2000,Australia/Sydney\n\
+         192.0.2.0,192.0.2.255,FR,Lyon,Auvergne-Rhone-Alpes,,45.764,4.8357,69001,Europe/Paris\n",
+    )
+    .unwrap();
+    let travel = dir.path().join("travel.json");
+    std::fs::write(
+        &travel,
+        console_logins(&[("198.51.100.20", 0), ("203.0.113.50", 20)]),
+    )
+    .unwrap();
+    let commute = dir.path().join("commute.json");
+    std::fs::write(
+        &commute,
+        console_logins(&[
+            ("198.51.100.20", 0),
+            ("198.51.100.21", 5),
+            ("192.0.2.10", 30),
+        ]),
+    )
+    .unwrap();
+
+    for file in [&db, &csv] {
+        let (found, stderr) =
+            geo_findings(&["--geoip".as_ref(), file.as_os_str(), travel.as_os_str()]);
+        assert_eq!(found.len(), 1, "{}: {found:?}\n{stderr}", file.display());
+        let d = &found[0]["evidence"]["details"];
+        assert_eq!(d["first_login_location"], "Paris, FR", "{d}");
+        assert_eq!(d["second_login_location"], "Sydney, AU", "{d}");
+        assert_eq!(d["hours_apart"], "0.33", "{d}");
+        assert_eq!(found[0]["severity"], "medium");
+        assert_eq!(found[0]["mitre"]["technique"], "T1078.004");
+        assert!(!stderr.contains("note:"), "{stderr}");
+        let (found, _) = geo_findings(&["--geoip".as_ref(), file.as_os_str(), commute.as_os_str()]);
+        assert!(found.is_empty(), "{}: {found:?}", file.display());
+    }
+
+    // Without --geoip: off, and said once.
+    let (found, stderr) = geo_findings(&[travel.as_os_str(), commute.as_os_str()]);
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(
+        stderr
+            .matches(&format!("note: {IMPOSSIBLE_TRAVEL} is off"))
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("--geoip FILE"), "{stderr}");
+    assert!(stderr.contains("0 input problems"), "{stderr}");
+}
+
+#[test]
+fn geoip_file_missing_or_damaged_exits_2_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("t.json");
+    std::fs::write(&log, console_logins(&[("198.51.100.20", 0)])).unwrap();
+    let missing = dir.path().join("GeoLite2-City.mmdb");
+    let damaged = dir.path().join("damaged.mmdb");
+    let whole = mmdb_writer::test_city_db();
+    // The metadata at the end survives; the tree it describes does not.
+    std::fs::write(&damaged, &whole[whole.len() - 300..]).unwrap();
+    let not_geo = dir.path().join("notes.txt");
+    std::fs::write(&not_geo, "remember to buy milk\n").unwrap();
+    for (file, says) in [
+        (&missing, "could not read the GeoIP file"),
+        (&damaged, "is damaged"),
+        (&not_geo, "line 1 is not an ip-location-db CSV row"),
+    ] {
+        let err = rampart()
+            .args(["detect", "--geoip"])
+            .arg(file)
+            .arg(&log)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains(says), "{err}");
+        assert!(
+            err.contains("GeoLite2-City.mmdb") && err.contains("MaxMind"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let help = rampart()
+        .args(["detect", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(help).unwrap();
+    assert!(
+        help.contains("--geoip") && help.contains("GeoLite2") && help.contains("ip-location-db"),
+        "{help}"
+    );
 }

@@ -1001,7 +1001,7 @@ fn build() -> Vec<FindingType> {
             IA,
             "T1078.004",
             "Valid Accounts: Cloud Accounts",
-            "The same user signed in to the console successfully from several networks at about the same time.",
+            "The same user signed in to the console successfully from places too far apart for the time between the logins (different countries, or faster than a flight), which one person cannot do.",
             REM_CREDENTIALS,
         ),
         Def(

@@ -9,7 +9,7 @@ use crate::input::{self, Format};
 use crate::intel::{AwsRanges, ThreatIntel, TrustedList};
 use crate::rules::cloudtrail::CtRules;
 use crate::rules::{Env, Windows, dns, flow};
-use crate::sigma::RuleSet;
+use crate::sigma::{CorrelationState, Hit, RuleSet};
 use crate::suppress::Suppressions;
 use crate::{Diagnostic, DiagnosticKind, timefmt};
 use serde::Serialize;
@@ -29,6 +29,9 @@ pub struct EngineConfig {
     /// The behavioural baseline learned by earlier runs (`--state`); `None`
     /// turns baselines off.
     pub baseline: Option<Baseline>,
+    /// Where addresses are (`--geoip`); `None` turns
+    /// `UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B` off.
+    pub geoip: Option<Arc<crate::geoip::GeoIp>>,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +45,7 @@ impl Default for EngineConfig {
             format_hint: None,
             now: 0,
             baseline: None,
+            geoip: None,
         }
     }
 }
@@ -72,6 +76,10 @@ pub struct Report {
     /// run saw), when baselines are on.
     #[serde(skip)]
     pub baseline: Option<Baseline>,
+    /// Things the user should know that are no input problem (a detection
+    /// that was off for want of an option), each said once per run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 /// What an engine remembers across flushes besides the baseline: the
@@ -87,6 +95,10 @@ pub struct WindowState {
     /// Per principal: never-seen discovery calls so far.
     #[serde(default)]
     pub new_discovery: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Sigma correlation windows, matched to the loaded correlations by id
+    /// on restore.
+    #[serde(default)]
+    pub sigma: CorrelationState,
 }
 
 pub struct Engine {
@@ -106,6 +118,8 @@ pub struct Engine {
     learned: Option<Arc<Baseline>>,
     /// Per principal: never-seen discovery calls in this run.
     new_discovery: std::collections::HashMap<String, std::collections::HashSet<String>>,
+    /// Sigma correlation windows (serializable, for checkpoints).
+    corr: CorrelationState,
 }
 
 /// What keeps files together when a run is spread over several engines:
@@ -305,8 +319,8 @@ impl Engine {
     /// are merged with [`Engine::absorb`] before [`Engine::finish`].
     pub fn shared(cfg: Arc<EngineConfig>) -> Self {
         Engine {
+            ct: CtRules::with_geoip(cfg.geoip.clone()),
             cfg,
-            ct: CtRules::new(),
             win: Windows::default(),
             agg: Aggregator::default(),
             diags: Vec::new(),
@@ -316,7 +330,19 @@ impl Engine {
             observed: Baseline::default(),
             learned: None,
             new_discovery: Default::default(),
+            corr: CorrelationState::default(),
         }
+    }
+
+    /// The Sigma correlation windows held so far (to checkpoint them).
+    pub fn correlation_state(&self) -> &CorrelationState {
+        &self.corr
+    }
+
+    /// Goes on from saved correlation windows; windows of correlations no
+    /// longer loaded are dropped.
+    pub fn restore_correlation_state(&mut self, state: CorrelationState) {
+        self.corr = self.cfg.sigma.adopt_state(state);
     }
 
     /// The built-in type names the engine can raise (catalog entries with a rule).
@@ -402,6 +428,7 @@ impl Engine {
             observed,
             new_discovery,
             learned,
+            corr,
             ..
         } = self;
         let learned = learned.as_deref().or(cfg.baseline.as_ref());
@@ -442,7 +469,11 @@ impl Engine {
                                     .ok()
                                     .is_some_and(|ip| env.trusted.ips.get(ip).is_some());
                             if !trusted {
-                                sigma.matches(&ev, &mut |meta| {
+                                sigma.evaluate(&ev, time, corr, &mut |hit| {
+                                    let meta = match hit {
+                                        Hit::Rule(meta) => meta,
+                                        Hit::Correlation(s) => return buf.push(*s),
+                                    };
                                     if agg.touch(
                                         &meta.type_name,
                                         ev.account_id(),
@@ -577,6 +608,7 @@ impl Engine {
     pub fn window_state(&mut self) -> WindowState {
         self.win.prune();
         WindowState {
+            sigma: self.corr.clone(),
             windows: self.win.clone(),
             cloudtrail: self.ct.carried(),
             new_discovery: self
@@ -589,6 +621,7 @@ impl Engine {
 
     /// Goes on from a checkpointed [`WindowState`] (before any input).
     pub fn restore_window_state(&mut self, state: WindowState) {
+        self.corr = self.cfg.sigma.adopt_state(state.sigma);
         self.win = state.windows;
         self.ct.restore(state.cloudtrail);
         for (k, v) in state.new_discovery {
@@ -601,6 +634,7 @@ impl Engine {
         self.agg.merge(other.agg);
         self.ct.merge(other.ct);
         self.observed.absorb(other.observed);
+        self.corr.absorb(other.corr);
         for (k, v) in other.new_discovery {
             self.new_discovery.entry(k).or_default().extend(v);
         }
@@ -617,6 +651,10 @@ impl Engine {
 
     /// Ends the run: decisions that need every event, then suppression.
     pub fn finish(mut self) -> Report {
+        // Sigma "fewer than" windows still open are decided now.
+        self.cfg
+            .sigma
+            .close_windows(&mut self.corr, true, &mut self.buf);
         self.flush()
     }
 
@@ -628,6 +666,9 @@ impl Engine {
     /// the run-wide address sets are kept, so activity spanning two flushes
     /// still adds up.
     pub fn flush(&mut self) -> Report {
+        self.cfg
+            .sigma
+            .close_windows(&mut self.corr, false, &mut self.buf);
         self.ct.finish(&mut self.buf);
         self.drain();
         let mut findings = Vec::new();
@@ -659,6 +700,7 @@ impl Engine {
             findings,
             suppressed,
             diagnostics: std::mem::take(&mut self.diags),
+            notices: self.ct.take_notice().into_iter().collect(),
             stats,
             baseline,
         }

@@ -19,6 +19,7 @@ pub mod engine;
 pub mod finding;
 pub mod flow;
 pub mod follow;
+pub mod geoip;
 pub mod input;
 pub mod intel;
 mod rules;

@@ -7,17 +7,26 @@
 //! synchronous and the crate needs neither tokio nor HTTP without the
 //! feature.
 //!
-//! Credentials, in order: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
-//! `AWS_SESSION_TOKEN`; then static keys of the profile `AWS_PROFILE` (or
-//! `default`) in the shared credentials and config files; then what
-//! `object_store` finds by itself (web identity token, ECS container
-//! credentials, the EC2 instance metadata service).
+//! Credentials, in the AWS CLI's order: `AWS_ACCESS_KEY_ID`/
+//! `AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`; then the profile
+//! `AWS_PROFILE` (or `default`) of the shared config and credentials files,
+//! followed through [`credentials`] (a role assumed through STS, chained
+//! from its `source_profile` or `credential_source`; a web identity token
+//! file; static keys; `credential_process`), refreshed before temporary
+//! credentials expire; then what `object_store` finds by itself (web
+//! identity token from the environment, ECS container credentials, the EC2
+//! instance metadata service).
 
+pub mod credentials;
+
+pub use credentials::{AwsCredentials, AwsEnvironment, CredentialError, parse_ini};
+
+use credentials::{ProfileChain, RefreshingCredentials, SharedFiles};
 use futures_util::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as StorePath;
 use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where and how to reach S3 beyond what the environment says.
@@ -63,14 +72,22 @@ pub enum S3Error {
     Runtime(#[source] std::io::Error),
     #[error("could not set up the S3 client for {url}: {message}")]
     Config { url: String, message: String },
-    #[error("could not read the AWS profile file {file}: {message}")]
-    Profile { file: String, message: String },
+    /// Not marked as the source: the message already holds it, and error
+    /// chains (anyhow's `{:#}`) would say it twice.
+    #[error("could not get AWS credentials: {0}")]
+    Credentials(CredentialError),
     #[error("{what} {url} failed: {message}")]
     Request {
         what: &'static str,
         url: String,
         message: String,
     },
+}
+
+impl From<CredentialError> for S3Error {
+    fn from(e: CredentialError) -> Self {
+        S3Error::Credentials(e)
+    }
 }
 
 /// A bucket and prefix to read log objects from.
@@ -81,6 +98,9 @@ pub struct S3Source {
     /// Without leading or trailing `/`; empty for the whole bucket.
     prefix: String,
     endpoint: Option<String>,
+    /// Where the credentials came from, in words (`None`: object_store's
+    /// own chain, or the environment's keys).
+    credentials_origin: Option<String>,
 }
 
 impl std::fmt::Debug for S3Source {
@@ -104,89 +124,6 @@ pub fn parse_url(url: &str) -> Result<(String, String), S3Error> {
         return Err(S3Error::BadUrl(url.to_owned()));
     }
     Ok((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
-}
-
-fn env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// Static credentials and region of one profile, from the shared files.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub session_token: Option<String>,
-    pub region: Option<String>,
-}
-
-/// The sections of an AWS shared config or credentials file:
-/// `[name]` or `[profile name]`, then `key = value` lines; `#`/`;` comments.
-pub fn parse_ini(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            let name = name.trim();
-            let name = name.strip_prefix("profile ").unwrap_or(name).trim();
-            current = Some(name.to_owned());
-            out.entry(name.to_owned()).or_default();
-            continue;
-        }
-        if let (Some(section), Some((k, v))) = (&current, line.split_once('=')) {
-            out.entry(section.clone())
-                .or_default()
-                .insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    out
-}
-
-/// Reads profile `name` from the credentials file then the config file
-/// (the credentials file wins for keys, as in the AWS CLI).
-pub fn load_profile(
-    name: &str,
-    credentials: Option<&std::path::Path>,
-    config: Option<&std::path::Path>,
-) -> Result<Profile, S3Error> {
-    let mut p = Profile::default();
-    for file in [credentials, config].into_iter().flatten() {
-        let text = match std::fs::read_to_string(file) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                return Err(S3Error::Profile {
-                    file: file.display().to_string(),
-                    message: e.to_string(),
-                });
-            }
-        };
-        let sections = parse_ini(&text);
-        let Some(s) = sections.get(name) else {
-            continue;
-        };
-        let get = |k: &str| s.get(k).cloned().filter(|v| !v.is_empty());
-        p.access_key_id = p.access_key_id.or_else(|| get("aws_access_key_id"));
-        p.secret_access_key = p.secret_access_key.or_else(|| get("aws_secret_access_key"));
-        p.session_token = p.session_token.or_else(|| get("aws_session_token"));
-        p.region = p.region.or_else(|| get("region"));
-    }
-    Ok(p)
-}
-
-fn default_profile() -> Result<Profile, S3Error> {
-    let home = env("HOME").map(std::path::PathBuf::from);
-    let credentials = env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".aws/credentials")));
-    let config = env("AWS_CONFIG_FILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".aws/config")));
-    let name = env("AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
-    load_profile(&name, credentials.as_deref(), config.as_deref())
 }
 
 /// A plain-English reason for an S3 failure, with what to do about it.
@@ -227,31 +164,58 @@ fn explain(e: &object_store::Error, endpoint: Option<&str>) -> String {
 }
 
 impl S3Source {
-    /// Sets up a client for `url` (`s3://bucket/prefix`); does no request yet.
+    /// Sets up a client for `url` (`s3://bucket/prefix`) with the process
+    /// environment's AWS settings; makes no S3 request yet (a profile that
+    /// assumes a role calls STS, a `credential_process` runs).
     pub fn open(url: &str, opts: &S3Options) -> Result<Self, S3Error> {
+        Self::open_in(url, opts, &AwsEnvironment::from_process())
+    }
+
+    /// [`S3Source::open`] with the AWS settings of `aws_env` for the
+    /// credential chain, the region and the endpoints.
+    pub fn open_in(url: &str, opts: &S3Options, aws_env: &AwsEnvironment) -> Result<Self, S3Error> {
         let (bucket, prefix) = parse_url(url)?;
         // reqwest is built without a TLS provider of its own (the "aws"
         // feature would bring aws-lc-rs); ring's is installed for the
         // process. Already installed (a second source) is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let profile = if env("AWS_ACCESS_KEY_ID").is_none() || opts.region.is_none() {
-            default_profile()?
+        // The environment's keys come first, unless a profile was chosen
+        // outright (the AWS CLI's `--profile` drops them too).
+        let env_keys = if aws_env.profile_is_chosen() {
+            None
         } else {
-            Profile::default()
+            aws_env.static_credentials()
+        };
+        let explicit_profile = aws_env.profile();
+        let profile_name = explicit_profile.unwrap_or("default").to_owned();
+        // The files are read only when something in them is needed.
+        let files = if (opts.credentials.is_none() && env_keys.is_none()) || opts.region.is_none() {
+            SharedFiles::from_environment(aws_env)?
+        } else {
+            SharedFiles::default()
         };
         let region = opts
             .region
             .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .or(profile.region.clone())
+            .or_else(|| aws_env.get("AWS_REGION").map(str::to_owned))
+            .or_else(|| aws_env.get("AWS_DEFAULT_REGION").map(str::to_owned))
+            .or_else(|| files.region(&profile_name).map(str::to_owned))
             .unwrap_or_else(|| "us-east-1".to_owned());
         let endpoint = opts
             .endpoint
             .clone()
-            .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-            .or_else(|| env("AWS_ENDPOINT_URL"))
-            .or_else(|| env("AWS_ENDPOINT"));
+            .or_else(|| aws_env.get("AWS_ENDPOINT_URL_S3").map(str::to_owned))
+            .or_else(|| aws_env.get("AWS_ENDPOINT_URL").map(str::to_owned))
+            .or_else(|| aws_env.get("AWS_ENDPOINT").map(str::to_owned));
+        // The profile's chain, unless credentials were given outright.
+        let from_profile = if opts.credentials.is_none() && env_keys.is_none() {
+            let chain = ProfileChain::new(aws_env.clone(), files, &region);
+            chain
+                .resolve(&profile_name, explicit_profile.is_some())?
+                .map(|resolved| (chain, resolved))
+        } else {
+            None
+        };
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(&bucket)
             .with_region(&region);
@@ -278,18 +242,23 @@ impl S3Source {
                 .with_config(AmazonS3ConfigKey::S3Endpoint, ep)
                 .with_allow_http(ep.starts_with("http://"));
         }
-        if let Some((id, secret, token)) = &opts.credentials {
+        let mut credentials_origin = None;
+        let given = opts
+            .credentials
+            .clone()
+            .or_else(|| env_keys.map(|c| (c.access_key_id, c.secret_access_key, c.session_token)));
+        if let Some((id, secret, token)) = &given {
             b = b.with_access_key_id(id).with_secret_access_key(secret);
             if let Some(t) = token {
                 b = b.with_token(t);
             }
-        } else if env("AWS_ACCESS_KEY_ID").is_none()
-            && let (Some(id), Some(secret)) = (&profile.access_key_id, &profile.secret_access_key)
-        {
-            b = b.with_access_key_id(id).with_secret_access_key(secret);
-            if let Some(t) = &profile.session_token {
-                b = b.with_token(t);
-            }
+        } else if let Some((chain, resolved)) = from_profile {
+            credentials_origin = Some(resolved.origin);
+            b = b.with_credentials(Arc::new(RefreshingCredentials::new(
+                chain,
+                &profile_name,
+                resolved.credentials,
+            )));
         }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -310,6 +279,33 @@ impl S3Source {
             bucket,
             prefix,
             endpoint,
+            credentials_origin,
+        })
+    }
+
+    /// Where the credentials came from, when a profile gave them
+    /// (`profile reader: role arn:… assumed with profile base`).
+    pub fn credentials_origin(&self) -> Option<&str> {
+        self.credentials_origin.as_deref()
+    }
+
+    /// The credentials requests are signed with now (refreshed first when
+    /// they are temporary and near their expiry).
+    pub fn current_credentials(&self) -> Result<AwsCredentials, S3Error> {
+        let provider = Arc::clone(self.store.credentials());
+        let c = self
+            .rt
+            .block_on(provider.get_credential())
+            .map_err(|e| S3Error::Request {
+                what: "getting credentials for",
+                url: self.url(),
+                message: e.to_string(),
+            })?;
+        Ok(AwsCredentials {
+            access_key_id: c.key_id.clone(),
+            secret_access_key: c.secret_key.clone(),
+            session_token: c.token.clone(),
+            expires: None,
         })
     }
 
@@ -336,11 +332,15 @@ impl S3Source {
     }
 
     fn err(&self, what: &'static str, url: String, e: &object_store::Error) -> S3Error {
-        S3Error::Request {
-            what,
-            url,
-            message: explain(e, self.endpoint.as_deref()),
+        let mut message = explain(e, self.endpoint.as_deref());
+        // An access problem with a profile's credentials: say which
+        // profile and role they were, the first thing to check.
+        if let Some(origin) = &self.credentials_origin
+            && message.contains("credentials")
+        {
+            message.push_str(&format!(" (the credentials in use: {origin})"));
         }
+        S3Error::Request { what, url, message }
     }
 
     /// Every object under the prefix (a folder: `s3://b/AWSLogs/1` does not
@@ -440,17 +440,20 @@ mod tests {
             "[default]\nregion = eu-west-1\n[profile audit]\nregion = us-west-2\naws_access_key_id = AKIAIGNORED\n",
         )
         .expect("write");
-        let p = load_profile("audit", Some(&creds), Some(&config)).expect("load");
-        assert_eq!(p.access_key_id.as_deref(), Some("AKIAAUDIT"));
-        assert_eq!(p.secret_access_key.as_deref(), Some("s2"));
-        assert_eq!(p.session_token.as_deref(), Some("tok"));
-        assert_eq!(p.region.as_deref(), Some("us-west-2"));
-        let d = load_profile("default", Some(&creds), Some(&config)).expect("load");
-        assert_eq!(d.access_key_id.as_deref(), Some("AKIADEFAULT"));
-        assert_eq!(d.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(d.session_token, None);
-        let none = load_profile("nope", Some(&dir.path().join("missing")), None).expect("load");
-        assert_eq!(none, Profile::default());
+        let files = SharedFiles::load(Some(&config), Some(&creds)).expect("load");
+        assert_eq!(files.get("audit", "aws_access_key_id"), Some("AKIAAUDIT"));
+        assert_eq!(files.get("audit", "aws_session_token"), Some("tok"));
+        assert_eq!(files.region("audit"), Some("us-west-2"));
+        assert_eq!(files.region("default"), Some("eu-west-1"));
+        assert_eq!(files.get("default", "aws_session_token"), None);
+        let none = SharedFiles::load(Some(&dir.path().join("missing")), None).expect("load");
+        assert!(!none.has_profile("default"));
+        // A file that exists but cannot be read is an error, not "no profile".
+        let e = SharedFiles::load(Some(dir.path()), None).expect_err("a directory");
+        assert!(
+            e.to_string().contains("could not read the AWS config file"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,9 +8,17 @@
 //! Equality is case-insensitive unless `cased`; `not` over a missing field is
 //! true; dotted field paths reach into nested objects and through arrays; a
 //! value modifier applied to an object compares the object's JSON text.
-//! Anything else (aggregations such as `| count()`, `near`, placeholders
-//! `expand`, UTF-16 modifiers) makes the rule fail to load with a message
-//! naming the rule and the construct.
+//! Anything else (`near`, placeholders `expand`, UTF-16 modifiers) makes the
+//! rule fail to load with a message naming the rule and the construct.
+//!
+//! A rule file may hold several YAML documents (`---`). Correlation
+//! documents (`correlation:`) and legacy aggregations (`sel | count() by f >
+//! N` with `timeframe:`) run in [`correlation`]; their references to rules
+//! (by `name` or `id`) are resolved against every rule loaded so far, so a
+//! correlation may sit in a different file or `--sigma` directory than its
+//! rules.
+
+mod correlation;
 
 use crate::cloudtrail::CtEvent;
 use crate::{Diagnostic, DiagnosticKind};
@@ -24,6 +32,10 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
+
+pub use correlation::{
+    Correlation, CorrelationState, CorrelationType, CountCondition, MAX_THRESHOLD,
+};
 
 /// What a matched rule contributes to its findings.
 #[derive(Debug, Clone, PartialEq)]
@@ -250,8 +262,26 @@ enum Cond {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub meta: Arc<RuleMeta>,
+    /// The rule's `name`, by which correlations may refer to it.
+    pub name: Option<String>,
     searches: Vec<Search>,
     cond: Cond,
+    /// A legacy aggregation in the condition (`| count() > N`).
+    legacy: Option<correlation::Legacy>,
+    /// Whether a match is a finding of its own: not when the rule only
+    /// feeds correlations (Sigma's `generate: false`, the default) or
+    /// carries an aggregation.
+    standalone: bool,
+    /// The correlations (and their slots) a match counts towards.
+    feeds: Vec<(usize, usize)>,
+}
+
+/// What a rule set reports for an event.
+pub enum Hit<'a> {
+    /// A rule matched the event.
+    Rule(&'a Arc<RuleMeta>),
+    /// A correlation matched, or an event added to its match.
+    Correlation(Box<crate::finding::Signal>),
 }
 
 /// The loaded rules with an index from event name to the rules that can match.
@@ -261,6 +291,20 @@ pub struct RuleSet {
     /// foldhash: looked up for every event, keyed by rule files we load.
     by_event_name: foldhash::HashMap<String, Vec<usize>>,
     unindexed: Vec<usize>,
+    /// Resolved correlations, legacy aggregations first.
+    correlations: Vec<Correlation>,
+    /// Correlation documents as parsed, resolved again after each load.
+    specs: Vec<correlation::Spec>,
+    /// Resolution problems reported so far, withdrawn when a later load
+    /// resolves them.
+    reported: Vec<Diagnostic>,
+}
+
+/// What a correlation's reference resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Rule(usize),
+    Spec(usize),
 }
 
 /// Why a rule did not load.
@@ -538,7 +582,7 @@ enum CTok {
 fn lex(cond: &str) -> Result<Vec<CTok>, Unsupported> {
     if let Some(p) = cond.find('|') {
         return unsupported(format!(
-            "the aggregation `{}` in the condition (use a threshold rule instead)",
+            "the aggregation `{}` inside a condition",
             cond[p..].trim()
         ));
     }
@@ -679,7 +723,7 @@ fn parse_condition(cond: &str, names: &[String]) -> Result<Cond, Unsupported> {
 
 // ---- loading ----
 
-fn level(s: Option<&str>) -> Severity {
+pub(crate) fn level(s: Option<&str>) -> Severity {
     match s.unwrap_or("medium") {
         "critical" => Severity::Critical,
         "high" => Severity::High,
@@ -712,15 +756,65 @@ fn tactic_name(tag: &str) -> Option<String> {
     )
 }
 
+/// What a rule or correlation document says about itself: title, id,
+/// level, description, MITRE tags and false positives.
+pub(crate) fn meta_from(file: &str, y: &Yaml) -> RuleMeta {
+    let get = |k: &str| y.get(k);
+    let title = get("title")
+        .and_then(yaml_str)
+        .unwrap_or_else(|| file.to_owned());
+    let tags: Vec<String> = get("tags")
+        .and_then(Yaml::as_sequence)
+        .map(|s| s.iter().filter_map(yaml_str).collect())
+        .unwrap_or_default();
+    let technique = tags
+        .iter()
+        .find_map(|t| {
+            t.strip_prefix("attack.t")
+                .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                .map(|r| format!("T{}", r.to_uppercase()))
+        })
+        .unwrap_or_default();
+    let falsepositives: Vec<String> = get("falsepositives")
+        .and_then(Yaml::as_sequence)
+        .map(|s| s.iter().filter_map(yaml_str).collect())
+        .unwrap_or_default();
+    let id = get("id").and_then(yaml_str).unwrap_or_default();
+    RuleMeta {
+        id,
+        type_name: format!("Sigma:{title}"),
+        title,
+        file: file.to_owned(),
+        severity: level(get("level").and_then(yaml_str).as_deref()),
+        description: get("description")
+            .and_then(yaml_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        tactics: tags.iter().filter_map(|t| tactic_name(t)).collect(),
+        technique,
+        remediation: if falsepositives.is_empty() {
+            "Confirm the activity with the principal's owner; if it is not expected, treat the credentials as compromised.".into()
+        } else {
+            format!(
+                "Known false positives: {}. If none applies, treat the credentials as compromised.",
+                falsepositives.join("; ")
+            )
+        },
+    }
+}
+
 impl Rule {
-    /// Parses one rule file's text.
+    /// Parses one rule file's text (a single YAML document).
     pub fn parse(file: &str, text: &str) -> Result<Rule, Unsupported> {
         let y: Yaml =
             serde_norway::from_str(text).map_err(|e| Unsupported(format!("YAML error: {e}")))?;
+        Rule::from_yaml(file, &y)
+    }
+
+    /// Compiles one rule document.
+    pub fn from_yaml(file: &str, y: &Yaml) -> Result<Rule, Unsupported> {
         let get = |k: &str| y.get(k);
-        let title = get("title")
-            .and_then(yaml_str)
-            .unwrap_or_else(|| file.to_owned());
         let logsource = get("logsource");
         let product = logsource
             .and_then(|l| l.get("product"))
@@ -741,6 +835,7 @@ impl Rule {
         let mut names = Vec::new();
         let mut searches = Vec::new();
         let mut conditions = Vec::new();
+        let mut timeframe = None;
         for (k, v) in det {
             let k = yaml_str(k).unwrap_or_default();
             match k.as_str() {
@@ -748,7 +843,7 @@ impl Rule {
                     Yaml::Sequence(list) => conditions.extend(list.iter().filter_map(yaml_str)),
                     other => conditions.extend(yaml_str(other)),
                 },
-                "timeframe" => {}
+                "timeframe" => timeframe = yaml_str(v),
                 _ => {
                     names.push(k.clone());
                     searches.push(
@@ -761,57 +856,41 @@ impl Rule {
             return unsupported("no condition");
         }
         let mut cond: Option<Cond> = None;
+        let mut legacy = None;
         for c in &conditions {
-            let parsed = parse_condition(c, &names)?;
+            let search = match c.split_once('|') {
+                Some((search, agg)) => {
+                    if conditions.len() > 1 {
+                        return unsupported(format!(
+                            "the aggregation `|{agg}` in one of several conditions"
+                        ));
+                    }
+                    legacy = Some(correlation::parse_legacy(agg, timeframe.as_deref())?);
+                    search
+                }
+                None => c.as_str(),
+            };
+            let parsed = parse_condition(search, &names)?;
             cond = Some(match cond {
                 None => parsed,
                 Some(prev) => Cond::Or(Box::new(prev), Box::new(parsed)),
             });
         }
-        let tags: Vec<String> = get("tags")
-            .and_then(Yaml::as_sequence)
-            .map(|s| s.iter().filter_map(yaml_str).collect())
-            .unwrap_or_default();
-        let technique = tags
-            .iter()
-            .find_map(|t| {
-                t.strip_prefix("attack.t")
-                    .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-                    .map(|r| format!("T{}", r.to_uppercase()))
-            })
-            .unwrap_or_default();
-        let falsepositives: Vec<String> = get("falsepositives")
-            .and_then(Yaml::as_sequence)
-            .map(|s| s.iter().filter_map(yaml_str).collect())
-            .unwrap_or_default();
-        let id = get("id").and_then(yaml_str).unwrap_or_default();
-        let meta = RuleMeta {
-            id,
-            type_name: format!("Sigma:{title}"),
-            title,
-            file: file.to_owned(),
-            severity: level(get("level").and_then(yaml_str).as_deref()),
-            description: get("description")
-                .and_then(yaml_str)
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
-            tactics: tags.iter().filter_map(|t| tactic_name(t)).collect(),
-            technique,
-            remediation: if falsepositives.is_empty() {
-                "Confirm the activity with the principal's owner; if it is not expected, treat the credentials as compromised.".into()
-            } else {
-                format!(
-                    "Known false positives: {}. If none applies, treat the credentials as compromised.",
-                    falsepositives.join("; ")
-                )
-            },
-        };
         Ok(Rule {
-            meta: Arc::new(meta),
+            meta: Arc::new(meta_from(file, y)),
+            name: get("name").and_then(yaml_str),
             searches,
             cond: cond.ok_or_else(|| Unsupported("no condition".into()))?,
+            standalone: legacy.is_none(),
+            legacy,
+            feeds: Vec::new(),
         })
+    }
+
+    /// Whether a match of this rule is a finding of its own (rather than
+    /// only counting towards correlations).
+    pub fn is_standalone(&self) -> bool {
+        self.standalone
     }
 
     /// The lowercase event names an event must have for the rule to match,
@@ -1154,8 +1233,14 @@ impl RuleSet {
             _ => self.unindexed.push(i),
         }
         self.rules.push(rule);
+        if self.rules[i].legacy.is_some() || !self.specs.is_empty() {
+            // Its aggregation must run, or a correlation may refer to it:
+            // resolve again (cheap: only correlations).
+            self.resolve(&mut Vec::new());
+        }
     }
 
+    /// How many rules are loaded (correlations not counted).
     pub fn len(&self) -> usize {
         self.rules.len()
     }
@@ -1165,14 +1250,38 @@ impl RuleSet {
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
+    /// The resolved correlations (legacy aggregations included).
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
     /// How many rules every event meets, whatever its name.
     pub fn unindexed_len(&self) -> usize {
         self.unindexed.len()
     }
 
-    /// Calls `f` for each rule that matches `ev`; only rules indexed under
-    /// the event's name (and the few that cannot be indexed) are evaluated.
+    /// Calls `f` for each rule that matches `ev` and raises findings of its
+    /// own; only rules indexed under the event's name (and the few that
+    /// cannot be indexed) are evaluated. Correlations are not counted: see
+    /// [`RuleSet::evaluate`].
     pub fn matches(&self, ev: &CtEvent, f: &mut dyn FnMut(&Arc<RuleMeta>)) {
+        let mut scratch = CorrelationState::default();
+        self.evaluate(ev, 0, &mut scratch, &mut |hit| {
+            if let Hit::Rule(meta) = hit {
+                f(meta)
+            }
+        });
+    }
+
+    /// Evaluates the rules for `ev` (at event time `time`, Unix seconds):
+    /// standalone rule matches and correlation matches go to `f`; rules
+    /// feeding correlations count in `state`.
+    pub fn evaluate(
+        &self,
+        ev: &CtEvent,
+        time: i64,
+        state: &mut CorrelationState,
+        f: &mut dyn FnMut(Hit),
+    ) {
         let name = ev.rec.event_name.as_deref().unwrap_or("");
         // Lowercase into a stack buffer: this runs for every event.
         let mut buf = [0u8; 128];
@@ -1186,22 +1295,97 @@ impl RuleSet {
             lower = name.to_ascii_lowercase();
             lower.as_str()
         };
-        if let Some(list) = self.by_event_name.get(key) {
-            for &i in list {
-                if self.rules[i].matches(ev) {
-                    f(&self.rules[i].meta);
-                }
+        let indexed = self.by_event_name.get(key).map_or(&[][..], Vec::as_slice);
+        for &i in indexed.iter().chain(&self.unindexed) {
+            let rule = &self.rules[i];
+            if !rule.matches(ev) {
+                continue;
             }
-        }
-        for &i in &self.unindexed {
-            if self.rules[i].matches(ev) {
-                f(&self.rules[i].meta);
+            if rule.standalone {
+                f(Hit::Rule(&rule.meta));
+            }
+            if !rule.feeds.is_empty() {
+                self.feed(rule, ev, time, state, f);
             }
         }
     }
 
+    /// Counts a match of `rule` in the correlations it feeds. Out of line:
+    /// plain rules never get here.
+    #[cold]
+    fn feed(
+        &self,
+        rule: &Rule,
+        ev: &CtEvent,
+        time: i64,
+        state: &mut CorrelationState,
+        f: &mut dyn FnMut(Hit),
+    ) {
+        let mut out = Vec::new();
+        for &(c, slot) in &rule.feeds {
+            if let Some(corr) = self.correlations.get(c) {
+                corr.observe(c, slot, ev, time, state, &mut out);
+            }
+        }
+        self.propagate(out, state, &mut |s| f(Hit::Correlation(Box::new(s))));
+    }
+
+    /// Hands correlation matches on: to the correlations chained to them
+    /// (new matches only) and, for reported correlations, to `sink`.
+    fn propagate(
+        &self,
+        emitted: Vec<correlation::Emitted>,
+        state: &mut CorrelationState,
+        sink: &mut dyn FnMut(crate::finding::Signal),
+    ) {
+        let mut queue: std::collections::VecDeque<correlation::Emitted> = emitted.into();
+        let mut more = Vec::new();
+        while let Some(e) = queue.pop_front() {
+            let Some(from) = self.correlations.get(e.from) else {
+                continue;
+            };
+            if e.crossing {
+                for &(outer, slot) in &from.feeds {
+                    if let Some(o) = self.correlations.get(outer) {
+                        o.observe_match(outer, slot, &e, state, &mut more);
+                    }
+                }
+                queue.extend(more.drain(..));
+            }
+            if from.reported {
+                sink(e.signal);
+            }
+        }
+    }
+
+    /// Decides correlation windows the newest event has passed (`all`:
+    /// every open window, at the end of a run) and drops dead ones; matches
+    /// go to `out`.
+    pub fn close_windows(
+        &self,
+        state: &mut CorrelationState,
+        all: bool,
+        out: &mut Vec<crate::finding::Signal>,
+    ) {
+        // Inner correlations come first: what their closing windows match
+        // is counted by the outer ones before those are swept.
+        for i in 0..self.correlations.len() {
+            let mut emitted = Vec::new();
+            correlation::close_windows_of(&self.correlations, i, state, all, &mut emitted);
+            self.propagate(emitted, state, &mut |s| out.push(s));
+        }
+    }
+
+    /// Lines a saved correlation state up with the correlations loaded now
+    /// (matched by id, else title); windows of other correlations, or
+    /// counted in a shape the rule no longer uses, are dropped.
+    pub fn adopt_state(&self, saved: CorrelationState) -> CorrelationState {
+        correlation::adopt(&self.correlations, saved)
+    }
+
     /// Loads every `.yml`/`.yaml` file under `dir` (recursively). Rules that
     /// use unsupported constructs are reported by name and skipped.
+    /// Returns how many rules and correlations loaded.
     pub fn load_dir(&mut self, dir: &Path, diags: &mut Vec<Diagnostic>) -> std::io::Result<usize> {
         let mut files = Vec::new();
         collect_files(dir, &mut files)?;
@@ -1210,24 +1394,7 @@ impl RuleSet {
         for f in files {
             let name = f.display().to_string();
             match std::fs::read_to_string(&f) {
-                Ok(text) => match Rule::parse(&name, &text) {
-                    Ok(r) => {
-                        self.add(r);
-                        loaded += 1;
-                    }
-                    Err(e) => {
-                        let title = serde_norway::from_str::<Yaml>(&text)
-                            .ok()
-                            .and_then(|y| y.get("title").and_then(yaml_str))
-                            .unwrap_or_default();
-                        diags.push(Diagnostic::new(
-                            DiagnosticKind::Unsupported,
-                            &name,
-                            None,
-                            format!("Sigma rule {title:?} not loaded: it uses {}", e.0),
-                        ));
-                    }
-                },
+                Ok(text) => loaded += self.load_documents(&name, &text, diags),
                 Err(e) => diags.push(Diagnostic::new(
                     DiagnosticKind::Io,
                     &name,
@@ -1236,7 +1403,292 @@ impl RuleSet {
                 )),
             }
         }
+        self.resolve(diags);
         Ok(loaded)
+    }
+
+    /// Loads the rule and correlation documents of one file's text and
+    /// resolves correlations against everything loaded so far.
+    pub fn load_str(&mut self, name: &str, text: &str, diags: &mut Vec<Diagnostic>) -> usize {
+        let n = self.load_documents(name, text, diags);
+        self.resolve(diags);
+        n
+    }
+
+    fn load_documents(&mut self, name: &str, text: &str, diags: &mut Vec<Diagnostic>) -> usize {
+        use serde::Deserialize as _;
+        let mut loaded = 0;
+        for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
+            let location = (i > 0).then(|| format!("document {}", i + 1));
+            let y = match Yaml::deserialize(doc) {
+                Ok(y) => y,
+                Err(e) => {
+                    diags.push(Diagnostic::new(
+                        DiagnosticKind::Unsupported,
+                        name,
+                        location,
+                        format!("Sigma rule \"\" not loaded: it uses YAML error: {e}"),
+                    ));
+                    // The parser cannot go on past a broken document.
+                    break;
+                }
+            };
+            if matches!(y, Yaml::Null) {
+                continue;
+            }
+            let title = y.get("title").and_then(yaml_str).unwrap_or_default();
+            if y.get("correlation").is_some() {
+                match correlation::parse_spec(name, &y) {
+                    Ok(spec) => {
+                        self.specs.push(spec);
+                        loaded += 1;
+                    }
+                    Err(e) => diags.push(Diagnostic::new(
+                        DiagnosticKind::Unsupported,
+                        name,
+                        location,
+                        format!("Sigma correlation {title:?} not loaded: it uses {}", e.0),
+                    )),
+                }
+                continue;
+            }
+            match Rule::from_yaml(name, &y) {
+                Ok(r) => {
+                    // Not `add`: resolution runs once the file is read.
+                    let i = self.rules.len();
+                    match r.required_names() {
+                        Some(names) if !names.is_empty() => {
+                            for n in names {
+                                self.by_event_name.entry(n).or_default().push(i);
+                            }
+                        }
+                        _ => self.unindexed.push(i),
+                    }
+                    self.rules.push(r);
+                    loaded += 1;
+                }
+                Err(e) => diags.push(Diagnostic::new(
+                    DiagnosticKind::Unsupported,
+                    name,
+                    location,
+                    format!("Sigma rule {title:?} not loaded: it uses {}", e.0),
+                )),
+            }
+        }
+        loaded
+    }
+
+    /// Resolves every correlation's references against the rules loaded so
+    /// far and wires rules to the correlations they feed. A correlation
+    /// whose references do not resolve is reported; the report is withdrawn
+    /// if a later load resolves it.
+    fn resolve(&mut self, diags: &mut Vec<Diagnostic>) {
+        for r in &mut self.rules {
+            r.standalone = r.legacy.is_none();
+            r.feeds.clear();
+        }
+        let mut correlations = Vec::new();
+        for r in &mut self.rules {
+            if let Some(l) = &r.legacy {
+                let c = correlations.len();
+                correlations.push(Correlation::from_legacy(&r.meta, l));
+                r.feeds.push((c, 0));
+            }
+        }
+        let mut problems = Vec::new();
+        // Rules that some correlation with `generate: true` refers to.
+        let mut generated = vec![false; self.rules.len()];
+        let mut fed = vec![false; self.rules.len()];
+        let built = self.resolve_specs(&mut correlations, &mut problems);
+        for (c, spec, slots) in &built {
+            let generate = self.specs[*spec].generate;
+            for (slot, target) in slots.iter().enumerate() {
+                if let Target::Rule(i) = target {
+                    self.rules[*i].feeds.push((*c, slot));
+                    fed[*i] = true;
+                    generated[*i] |= generate;
+                }
+            }
+        }
+        for (i, r) in self.rules.iter_mut().enumerate() {
+            if fed[i] && !generated[i] {
+                r.standalone = false;
+            }
+        }
+        self.correlations = correlations;
+        // Withdraw what no longer applies; report what is new.
+        for old in &self.reported {
+            if !problems.contains(old)
+                && let Some(p) = diags.iter().position(|d| d == old)
+            {
+                diags.remove(p);
+            }
+        }
+        for p in &problems {
+            if !self.reported.contains(p) {
+                diags.push(p.clone());
+            }
+        }
+        self.reported = problems;
+    }
+
+    /// Builds the correlations of the specs whose references resolve,
+    /// inner correlations before the ones chained to them; returns each
+    /// built correlation's index with its spec's and what its slots refer to.
+    fn resolve_specs(
+        &self,
+        correlations: &mut Vec<Correlation>,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Vec<(usize, usize, Vec<Target>)> {
+        let find = |reference: &str| -> Option<Target> {
+            if let Some(i) = self
+                .rules
+                .iter()
+                .position(|r| r.name.as_deref() == Some(reference) || r.meta.id == reference)
+            {
+                return Some(Target::Rule(i));
+            }
+            self.specs
+                .iter()
+                .position(|s| s.name.as_deref() == Some(reference) || s.meta.id == reference)
+                .map(Target::Spec)
+        };
+        let mut targets: Vec<Result<Vec<Target>, String>> = Vec::new();
+        for spec in &self.specs {
+            let mut slots = Vec::new();
+            let mut why = None;
+            for reference in &spec.rules {
+                match find(reference) {
+                    Some(t) if slots.contains(&t) => {
+                        why = Some(format!("the rule {reference:?} twice"));
+                    }
+                    Some(t) => slots.push(t),
+                    None => {
+                        why = Some(format!(
+                            "the rule {reference:?}, which is not the name or id of any loaded rule or correlation"
+                        ));
+                    }
+                }
+                if why.is_some() {
+                    break;
+                }
+            }
+            targets.push(why.map_or(Ok(slots), Err));
+        }
+        // Depth first: inner specs are built before the outer ones.
+        let n = self.specs.len();
+        let mut order = Vec::with_capacity(n);
+        let mut mark = vec![0u8; n];
+        let mut cyclic = vec![false; n];
+        fn visit(
+            i: usize,
+            targets: &[Result<Vec<Target>, String>],
+            mark: &mut [u8],
+            cyclic: &mut [bool],
+            order: &mut Vec<usize>,
+        ) {
+            match mark[i] {
+                1 => {
+                    cyclic[i] = true;
+                    return;
+                }
+                2 => return,
+                _ => {}
+            }
+            mark[i] = 1;
+            if let Ok(slots) = &targets[i] {
+                for t in slots {
+                    if let Target::Spec(j) = t {
+                        visit(*j, targets, mark, cyclic, order);
+                        if cyclic[*j] && mark[*j] == 1 {
+                            cyclic[i] = true;
+                        }
+                    }
+                }
+            }
+            mark[i] = 2;
+            order.push(i);
+        }
+        for i in 0..n {
+            visit(i, &targets, &mut mark, &mut cyclic, &mut order);
+        }
+        let mut index_of: Vec<Option<usize>> = vec![None; n];
+        let mut built = Vec::new();
+        // Which built correlations are chained into, and with `generate`.
+        let mut inner_fed = Vec::new();
+        let mut inner_generated = Vec::new();
+        for i in order {
+            let spec = &self.specs[i];
+            let result = match &targets[i] {
+                Err(why) => Err(why.clone()),
+                Ok(_) if cyclic[i] => Err("itself, through a cycle of correlations".to_owned()),
+                Ok(slots) => {
+                    let names: Vec<Option<String>> = slots
+                        .iter()
+                        .map(|t| match t {
+                            Target::Rule(r) => self.rules[*r].name.clone(),
+                            Target::Spec(j) => self.specs[*j].name.clone(),
+                        })
+                        .collect();
+                    let mut c = Correlation::from_spec(spec, &names);
+                    let mut res = Ok(());
+                    for (slot, t) in slots.iter().enumerate() {
+                        if let Target::Spec(j) = t {
+                            res = match index_of[*j] {
+                                None => Err(format!(
+                                    "the correlation {:?}, which did not load",
+                                    self.specs[*j].meta.title
+                                )),
+                                Some(inner) => c.chain(
+                                    spec,
+                                    slot,
+                                    &correlations[inner],
+                                    self.specs[*j].name.as_deref(),
+                                ),
+                            };
+                            if res.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    res.map(|()| (c, slots.clone()))
+                }
+            };
+            match result {
+                Err(why) => problems.push(Diagnostic::new(
+                    DiagnosticKind::Unsupported,
+                    &spec.meta.file,
+                    None,
+                    format!(
+                        "Sigma correlation {:?} not loaded: it refers to {why}",
+                        spec.meta.title
+                    ),
+                )),
+                Ok((c, slots)) => {
+                    let at = correlations.len();
+                    correlations.push(c);
+                    inner_fed.resize(correlations.len(), false);
+                    inner_generated.resize(correlations.len(), false);
+                    for (slot, t) in slots.iter().enumerate() {
+                        if let Target::Spec(j) = t
+                            && let Some(inner) = index_of[*j]
+                        {
+                            correlations[inner].feeds.push((at, slot));
+                            inner_fed[inner] = true;
+                            inner_generated[inner] |= spec.generate;
+                        }
+                    }
+                    index_of[i] = Some(at);
+                    built.push((at, i, slots));
+                }
+            }
+        }
+        for (i, c) in correlations.iter_mut().enumerate() {
+            if inner_fed.get(i).copied().unwrap_or(false) {
+                c.reported = inner_generated.get(i).copied().unwrap_or(false);
+            }
+        }
+        built
     }
 }
 
@@ -1465,8 +1917,11 @@ mod tests {
     #[test]
     fn unsupported_constructs_are_named() {
         let text = "title: agg\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: A\n  condition: sel | count() > 5\n";
-        let e = Rule::parse("a.yml", text).expect_err("aggregation");
-        assert!(e.0.contains("count()"), "{e}");
+        let e = Rule::parse("a.yml", text).expect_err("aggregation without timeframe");
+        assert!(e.0.contains("count()") && e.0.contains("timeframe"), "{e}");
+        let text = "title: near\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  a:\n    eventName: A\n  b:\n    eventName: B\n  timeframe: 1m\n  condition: a | near b\n";
+        let e = Rule::parse("a.yml", text).expect_err("near");
+        assert!(e.0.contains("near"), "{e}");
         let text = "title: exp\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    ip|expand: '%x%'\n  condition: sel\n";
         assert!(
             Rule::parse("a.yml", text)
@@ -1474,6 +1929,110 @@ mod tests {
                 .0
                 .contains("|expand")
         );
+    }
+
+    const BASE: &str = "title: Base\nname: base\nid: 11111111-2222-4333-8444-555555555555\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n";
+
+    fn corr(refer: &str, extra: &str) -> String {
+        format!(
+            "title: Corr\n{extra}correlation:\n  type: event_count\n  rules: [{refer}]\n  group-by: [userIdentity.arn]\n  timespan: 1h\n  condition: {{gte: 2}}\n"
+        )
+    }
+
+    fn standalone_hits(set: &RuleSet, json: &str) -> usize {
+        let mut n = 0;
+        set.matches(&ev(json), &mut |_| n += 1);
+        n
+    }
+
+    #[test]
+    fn multi_document_files_and_references_by_name_or_id() {
+        let stop = r#"{"eventName":"StopLogging"}"#;
+        for (refer, extra, standalone) in [
+            ("base", "", 0),
+            ("11111111-2222-4333-8444-555555555555", "", 0),
+            // The spec puts `generate` beside `correlation`, pySigma inside.
+            ("base", "generate: true\n", 1),
+        ] {
+            let mut set = RuleSet::default();
+            let mut diags = Vec::new();
+            let text = format!("{BASE}---\n{}", corr(refer, extra));
+            assert_eq!(set.load_str("f.yml", &text, &mut diags), 2);
+            assert!(diags.is_empty(), "{diags:?}");
+            assert_eq!(set.correlations().len(), 1);
+            assert_eq!(standalone_hits(&set, stop), standalone, "{refer} {extra}");
+        }
+        let mut set = RuleSet::default();
+        let mut diags = Vec::new();
+        let text = format!(
+            "{BASE}---\n{}",
+            corr("base", "").replace("  timespan: 1h\n", "  timespan: 1h\n  generate: true\n")
+        );
+        set.load_str("f.yml", &text, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(standalone_hits(&set, stop), 1);
+    }
+
+    #[test]
+    fn broken_documents_and_correlations_are_reported_where_they_are() {
+        let mut set = RuleSet::default();
+        let mut diags = Vec::new();
+        let text = format!("{BASE}---\n{}---\ntitle: [unclosed\n", corr("nope", ""));
+        assert_eq!(set.load_str("f.yml", &text, &mut diags), 2);
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert_eq!(diags[0].location.as_deref(), Some("document 3"));
+        assert!(diags[0].message.contains("YAML error"), "{}", diags[0]);
+        assert!(
+            diags[1]
+                .message
+                .starts_with("Sigma correlation \"Corr\" not loaded")
+                && diags[1].message.contains("\"nope\""),
+            "{}",
+            diags[1]
+        );
+        // Unresolved, the correlation claims nothing: the rule stands alone.
+        assert_eq!(standalone_hits(&set, r#"{"eventName":"StopLogging"}"#), 1);
+        for (bad, why) in [
+            (
+                "  type: event_count\n  rules: [base]\n  timespan: 1h\n",
+                "without a condition",
+            ),
+            (
+                "  type: value_count\n  rules: [base]\n  timespan: 1h\n  condition: {gte: 2}\n",
+                "condition.field",
+            ),
+            (
+                "  type: temporal_ordered\n  rules: [base, base]\n  timespan: 1h\n  condition: {lt: 2}\n",
+                "temporal_ordered",
+            ),
+            (
+                "  type: event_count\n  rules: [base]\n  timespan: 1w\n  condition: {gte: 2}\n",
+                "timespan",
+            ),
+            (
+                "  type: event_count\n  rules: [base]\n  timespan: 1h\n  condition: {gte: 20000}\n",
+                "above",
+            ),
+            (
+                "  type: temporal\n  rules: [base, base]\n  timespan: 1h\n",
+                "twice",
+            ),
+        ] {
+            let mut set = RuleSet::default();
+            let mut diags = Vec::new();
+            set.load_str(
+                "f.yml",
+                &format!("{BASE}---\ntitle: Bad\ncorrelation:\n{bad}"),
+                &mut diags,
+            );
+            assert_eq!(diags.len(), 1, "{bad}: {diags:?}");
+            assert!(
+                diags[0].message.contains("\"Bad\"") && diags[0].message.contains(why),
+                "{}",
+                diags[0]
+            );
+            assert!(set.correlations().is_empty());
+        }
     }
 
     #[test]

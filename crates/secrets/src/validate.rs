@@ -10,9 +10,8 @@
 //! nothing in the account.
 
 use crate::finding::Finding;
-use hmac::{Hmac, Mac};
+use rampart_aws_sign::{SigningInput, amz_date_now, host_of, sign_v4, xml_text};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -157,6 +156,7 @@ impl AwsStsValidator {
             region: &self.region,
             key_id,
             secret,
+            session_token: None,
         });
         let response = self
             .agent
@@ -288,151 +288,15 @@ impl Validator for AwsStsValidator {
     }
 }
 
-const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+const FORM: &str = rampart_aws_sign::FORM_CONTENT_TYPE;
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `host[:port]` of an http(s) URL, as the Host header carries it.
-fn host_of(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| host.to_owned())
-}
-
-/// The text of the first `<tag>…</tag>` in an AWS query-API answer. STS
-/// answers are small, flat and fixed in shape; this reads two of their
-/// fields without an XML parser.
-fn xml_text(xml: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{tag}>"))? + start;
-    Some(xml[start..end].trim().to_owned())
-}
-
-fn amz_date_now() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
-}
-
-/// What a Signature Version 4 signature covers, for a request whose only
-/// signed headers are content-type, host and x-amz-date.
-struct SigningInput<'a> {
-    method: &'a str,
-    host: &'a str,
-    path: &'a str,
-    /// Already in canonical form (sorted, encoded).
-    query: &'a str,
-    content_type: &'a str,
-    /// `YYYYMMDDTHHMMSSZ`.
-    amz_date: &'a str,
-    payload: &'a [u8],
-    service: &'a str,
-    region: &'a str,
-    key_id: &'a str,
-    secret: &'a str,
-}
-
-/// The `Authorization` header of AWS Signature Version 4.
-fn sign_v4(r: &SigningInput<'_>) -> String {
-    let date = &r.amz_date[..8.min(r.amz_date.len())];
-    let signed_headers = "content-type;host;x-amz-date";
-    let canonical = format!(
-        "{}\n{}\n{}\ncontent-type:{}\nhost:{}\nx-amz-date:{}\n\n{signed_headers}\n{}",
-        r.method,
-        r.path,
-        r.query,
-        r.content_type,
-        r.host,
-        r.amz_date,
-        hex::encode(Sha256::digest(r.payload))
-    );
-    let scope = format!("{date}/{}/{}/aws4_request", r.region, r.service);
-    let to_sign = format!(
-        "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
-        r.amz_date,
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
-    let k_date = hmac_sha256(format!("AWS4{}", r.secret).as_bytes(), date.as_bytes());
-    let k_region = hmac_sha256(&k_date, r.region.as_bytes());
-    let k_service = hmac_sha256(&k_region, r.service.as_bytes());
-    let k_signing = hmac_sha256(&k_service, b"aws4_request");
-    let signature = hex::encode(hmac_sha256(&k_signing, to_sign.as_bytes()));
-    format!(
-        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-        r.key_id
-    )
-}
-
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC accepts keys of every length"),
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signature_matches_botocore_for_the_same_request() {
-        // Computed with botocore's SigV4Auth for this exact request (the
-        // key pair is AWS's documentation example).
-        let auth = sign_v4(&SigningInput {
-            method: "POST",
-            host: "127.0.0.1:5055",
-            path: "/",
-            query: "",
-            content_type: FORM,
-            amz_date: "20150830T123600Z",
-            payload: b"Action=GetCallerIdentity&Version=2011-06-15",
-            service: "sts",
-            region: "us-east-1",
-            key_id: "AKIDEXAMPLE",
-            secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        });
-        assert_eq!(
-            auth,
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, \
-             SignedHeaders=content-type;host;x-amz-date, \
-             Signature=4fa641a2b1ca659cfc09d0d05543b76a38a35269c89d9a9b964fd8cf6a32868f"
-        );
-    }
-
-    #[test]
-    fn reads_sts_answers() {
-        let ok = "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>";
-        assert_eq!(
-            xml_text(ok, "Arn").as_deref(),
-            Some("arn:aws:iam::123456789012:user/ci")
-        );
-        assert_eq!(xml_text(ok, "Account").as_deref(), Some("123456789012"));
-        assert_eq!(xml_text("<a><Code>x", "Code"), None);
-        assert_eq!(
-            host_of("http://127.0.0.1:5055/x").as_deref(),
-            Some("127.0.0.1:5055")
-        );
-        assert_eq!(
-            host_of("https://sts.amazonaws.com").as_deref(),
-            Some("sts.amazonaws.com")
-        );
-        assert_eq!(host_of("ftp://x"), None);
-    }
 
     #[test]
     fn an_unreachable_endpoint_is_unknown_never_valid() {

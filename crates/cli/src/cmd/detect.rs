@@ -31,6 +31,7 @@ Examples:
   rampart detect ~/logs/AWSLogs/
   rampart detect cloudtrail.json.gz flows.log.gz --format json > findings.jsonl
   rampart detect AWSLogs/ --threat-list ours.txt --trusted-list scanners.txt
+  rampart detect AWSLogs/ --geoip GeoLite2-City.mmdb
   rampart detect AWSLogs/ --sigma sigma/rules/cloud/aws/cloudtrail --suppress mute.yml
   zcat trail.json.gz | rampart detect - --format-hint cloudtrail
   rampart detect AWSLogs/ --push https://rampart.example.com --token \"$RAMPART_TOKEN\"
@@ -38,8 +39,10 @@ Examples:
   rampart detect s3://logs/AWSLogs/ AWSLogs/ --follow --state /var/lib/rampart/detect
 
 S3: credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
-else the static keys of AWS_PROFILE (or default) in ~/.aws/credentials and
-~/.aws/config, else web identity, container or instance credentials. Region from
+else profile AWS_PROFILE (or default) of ~/.aws/config and ~/.aws/credentials
+(static keys, role_arn with source_profile or credential_source, credential_process;
+STS at AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL if set), else web identity,
+container or instance credentials. Region from
 --s3-region, AWS_REGION, AWS_DEFAULT_REGION or the profile; endpoint from
 --s3-endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (MinIO, moto, ...).
 
@@ -47,6 +50,17 @@ else the static keys of AWS_PROFILE (or default) in ~/.aws/credentials and
 --poll-interval seconds, and reads each new file or object once; the checkpoint
 in --state DIR (follow.json) makes a restart neither miss nor repeat one.
 Ctrl-C or SIGTERM stops after the current file, with exit code 0.
+
+Geolocation (--geoip FILE) turns on UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B:
+two successful console logins of one user (root, IAM or federated) within an hour
+from places one person cannot be in (over 500 km apart, faster than 1000 km/h; with
+country data only, two countries). Rampart ships no geolocation data. Get either
+  - MaxMind GeoLite2-City or GeoLite2-Country (.mmdb), free with a MaxMind account
+    at maxmind.com (GeoLite2 licence), or DB-IP's lite .mmdb (CC BY 4.0); or
+  - a file of the ip-location-db project (github.com/sapics/ip-location-db): the
+    CC0 geo-whois-asn-country files (.mmdb or CSV), or dbip-city-ipv4.csv.gz and
+    dbip-city-ipv6.csv.gz (CC BY 4.0) for cities.
+Private addresses are never located. A missing or damaged file stops the run (exit 2).
 
 List files (--threat-list, --trusted-list): one IP address, CIDR block or domain
 per line, # starts a comment. A line `# kind: tor-exit` (or malicious, c2, mining,
@@ -112,6 +126,16 @@ pub struct DetectArgs {
     /// AWS's ip-ranges.json, to refresh the built-in AWS address ranges.
     #[arg(long, value_name = "FILE")]
     pub aws_ip_ranges: Option<PathBuf>,
+    /// A geolocation database, which turns on
+    /// UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B (one user's console
+    /// logins from distant places within an hour). A MaxMind DB file
+    /// (GeoLite2-City.mmdb or GeoLite2-Country.mmdb, free with a MaxMind
+    /// account; DB-IP's lite .mmdb) or an ip-location-db file (.mmdb or CSV,
+    /// gzipped or not: the CC0 geo-whois-asn-country files, or the CC BY 4.0
+    /// dbip-city-ipv4/ipv6 files for city coordinates). City data is
+    /// compared by distance and speed, country data by country.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
     /// Also print suppressed (archived) findings.
     #[arg(long)]
     pub show_suppressed: bool,
@@ -210,6 +234,12 @@ fn config(args: &DetectArgs, load_diags: &mut Vec<Diagnostic>) -> Result<EngineC
         FormatHint::Vpcflow => Format::VpcFlow,
         FormatHint::Route53 => Format::Route53,
     });
+    // A file given but unusable stops the run (exit 2): the user asked for
+    // the detection, and a silent run would look like "nothing found".
+    let geoip = match &args.geoip {
+        Some(f) => Some(std::sync::Arc::new(rampart_detect::geoip::GeoIp::open(f)?)),
+        None => None,
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -223,6 +253,7 @@ fn config(args: &DetectArgs, load_diags: &mut Vec<Diagnostic>) -> Result<EngineC
         format_hint,
         now,
         baseline: None,
+        geoip,
     })
 }
 
@@ -402,6 +433,9 @@ fn print_report(args: &DetectArgs, report: &Report, sigma_rules: usize) -> Resul
     let shown = if args.verbose { usize::MAX } else { 20 };
     for d in report.diagnostics.iter().take(shown) {
         writeln!(err, "warning: {d}")?;
+    }
+    for n in &report.notices {
+        writeln!(err, "note: {n}")?;
     }
     if report.diagnostics.len() > shown {
         writeln!(

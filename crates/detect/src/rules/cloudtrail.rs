@@ -3,15 +3,18 @@
 //! checks (root use, pentest user agents, threat-listed callers, instance
 //! credentials used elsewhere) apply to every event and are cheap.
 
+use super::console_login::{self, ConsoleLogins};
 use super::{Env, Windows};
 use crate::catalog::{self, FindingType};
 use crate::cloudtrail::CtEvent;
 use crate::finding::Signal;
+use crate::geoip::GeoIp;
 use crate::intel::{ListKind, is_public};
 use rampart_core::Severity;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What a single-event check found.
 pub struct Hit {
@@ -79,6 +82,9 @@ enum RuleRef {
 pub struct CtCarried {
     #[serde(default)]
     pub ip_used_by_others: Vec<IpAddr>,
+    /// `ConsoleLoginSuccess.B`'s recent logins per identity.
+    #[serde(default)]
+    pub console_logins: Vec<(String, Vec<console_login::Stretch>)>,
 }
 
 pub struct CtRules {
@@ -89,6 +95,9 @@ pub struct CtRules {
     ip_used_by_others: HashSet<IpAddr>,
     /// Instance-credential uses from AWS addresses, decided at the end.
     pending_inside: Vec<(IpAddr, Signal)>,
+    /// `ConsoleLoginSuccess.B`: recent console logins, placed by `geoip`.
+    console: ConsoleLogins,
+    geoip: Option<Arc<GeoIp>>,
 }
 
 fn req<'e>(e: &'e CtEvent) -> Option<&'e Value> {
@@ -1053,6 +1062,16 @@ impl CtRules {
             index,
             ip_used_by_others: HashSet::new(),
             pending_inside: Vec::new(),
+            console: ConsoleLogins::default(),
+            geoip: None,
+        }
+    }
+
+    /// With a geolocation database, which turns `ConsoleLoginSuccess.B` on.
+    pub fn with_geoip(geoip: Option<Arc<GeoIp>>) -> Self {
+        CtRules {
+            geoip,
+            ..CtRules::new()
         }
     }
 
@@ -1088,6 +1107,9 @@ impl CtRules {
             "UnauthorizedAccess:S3/MaliciousIPCaller.Custom",
             "UnauthorizedAccess:S3/TorIPCaller",
         ]);
+        if self.geoip.is_some() {
+            v.push(console_login::TYPE);
+        }
         v.sort_unstable();
         v.dedup();
         v
@@ -1128,6 +1150,8 @@ impl CtRules {
             return;
         }
         self.every_event(env, e, ip, time, out);
+        self.console
+            .on_event(self.geoip.as_deref(), e, ip, time, out);
         let Some(refs) = self.index.get(e.event_name()) else {
             return;
         };
@@ -1318,23 +1342,33 @@ impl CtRules {
         ips.sort_unstable();
         CtCarried {
             ip_used_by_others: ips,
+            console_logins: self.console.carried(),
         }
     }
 
     /// Takes back what [`CtRules::carried`] saved.
     pub fn restore(&mut self, carried: CtCarried) {
         self.ip_used_by_others.extend(carried.ip_used_by_others);
+        self.console.restore(carried.console_logins);
+    }
+
+    /// Once per run: that `ConsoleLoginSuccess.B` was off (no `--geoip`)
+    /// although there were console logins to judge.
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.console.take_notice()
     }
 
     /// Folds another shard's run-wide state into this one.
     pub fn merge(&mut self, other: CtRules) {
         self.ip_used_by_others.extend(other.ip_used_by_others);
         self.pending_inside.extend(other.pending_inside);
+        self.console.merge(other.console);
     }
 
     /// Decisions that need the whole run: instance credentials used from an
     /// AWS address that other principals also use.
     pub fn finish(&mut self, out: &mut Vec<Signal>) {
+        self.console.finish(out);
         for (ip, s) in self.pending_inside.drain(..) {
             if self.ip_used_by_others.contains(&ip) {
                 out.push(s);

@@ -2,6 +2,7 @@
 //! CloudTrail and flow logs, DNS heuristics and threat-list matches.
 
 pub mod cloudtrail;
+pub mod console_login;
 pub mod dns;
 pub mod flow;
 

@@ -6,6 +6,7 @@ mod parsers;
 mod s3;
 mod scenarios;
 mod sigma_corpus;
+mod sigma_correlation;
 mod stratus;
 
 use rampart_detect::{Engine, EngineConfig, Report};

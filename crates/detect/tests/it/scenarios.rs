@@ -1310,3 +1310,220 @@ fn time_helper() {
     assert_eq!(time_fmt(T0), "2024-05-01T10:00:00Z");
     assert_eq!(time_fmt(T0 + 86_400 + 61), "2024-05-02T10:01:01Z");
 }
+
+// UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B needs --geoip, so it is
+// off in `config()` and its scenarios run with a real (generated) MaxMind DB
+// in which the benign mix's 198.51.100.0/24 is Paris.
+
+#[path = "../support/mmdb_writer.rs"]
+mod mmdb_writer;
+
+const IMPOSSIBLE_TRAVEL: &str = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B";
+
+fn geo_config() -> EngineConfig {
+    let db =
+        rampart_detect::geoip::GeoIp::from_bytes("test-city.mmdb", mmdb_writer::test_city_db())
+            .expect("the generated database opens");
+    EngineConfig {
+        geoip: Some(std::sync::Arc::new(db)),
+        ..config()
+    }
+}
+
+/// A successful console login of alice from `ip`, `offset` seconds after T0.
+fn alice_login(ct: &mut Ct, ip: &str, offset: i64) -> Value {
+    let mut e = ct.ev("signin", "ConsoleLogin", alice(), ip, Value::Null, offset);
+    e["responseElements"] = json!({"ConsoleLogin":"Success"});
+    e["additionalEventData"] = json!({"MFAUsed":"Yes","LoginTo":"https://console.aws.amazon.com/"});
+    e["userAgent"] =
+        json!("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0");
+    e
+}
+
+fn console_logins(logins: &[(&str, i64)]) -> Scenario {
+    let mut ct = Ct { n: 200_000 };
+    let mut sc = s(IMPOSSIBLE_TRAVEL);
+    sc.ct = logins
+        .iter()
+        .map(|(ip, off)| alice_login(&mut ct, ip, *off))
+        .collect();
+    sc
+}
+
+fn raised(report: &rampart_detect::Report) -> Vec<&rampart_detect::Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.type_name == IMPOSSIBLE_TRAVEL)
+        .collect()
+}
+
+#[test]
+fn console_login_from_paris_and_sydney_within_the_hour_fires() {
+    assert!(
+        Engine::new(geo_config())
+            .builtin_types()
+            .contains(&IMPOSSIBLE_TRAVEL)
+    );
+    // The benign mix has alice signing in from Paris all along; Sydney at
+    // 5000 s falls among those logins.
+    let benign = run_files(geo_config(), &files_for(None));
+    assert!(raised(&benign).is_empty(), "{:?}", raised(&benign));
+    let sc = console_logins(&[("203.0.113.50", 5000)]);
+    let report = run_files(geo_config(), &files_for(Some(&sc)));
+    let found = raised(&report);
+    assert_eq!(found.len(), 1, "{:?}", report.findings);
+    let f = found[0];
+    assert_eq!(
+        (
+            f.account_id.as_str(),
+            f.region.as_str(),
+            f.severity.as_str()
+        ),
+        (ACCOUNT, "eu-west-1", "medium")
+    );
+    assert_eq!(f.resource.id, format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    assert_eq!(f.mitre.technique, "T1078.004");
+    let d = &f.evidence.details;
+    assert_eq!(d["first_login_ip"], "198.51.100.20");
+    assert_eq!(d["first_login_location"], "Paris, FR");
+    assert_eq!(d["second_login_ip"], "203.0.113.50");
+    assert_eq!(d["second_login_location"], "Sydney, AU");
+    let km: f64 = d["distance_km"].parse().expect("a number");
+    assert!((km - 16_960.0).abs() < 100.0, "{km}");
+    let hours: f64 = d["hours_apart"].parse().expect("a number");
+    assert!(hours < 1.0, "{hours}");
+    assert!(d["user_agent"].contains("Firefox"), "{d:?}");
+    assert!(d["first_user_agent"].contains("aws-cli"), "{d:?}");
+    assert!(
+        f.evidence.event_ids.len() >= 2,
+        "{:?}",
+        f.evidence.event_ids
+    );
+    assert!(f.evidence.event_ids.contains("ev-200001"));
+    assert!(report.notices.is_empty(), "{:?}", report.notices);
+}
+
+#[test]
+fn console_logins_that_one_person_could_make_do_not_fire() {
+    for (what, logins) in [
+        // Another Paris address, twice.
+        (
+            "one city",
+            vec![("198.51.100.21", 5000), ("198.51.100.21", 5100)],
+        ),
+        // Lyon is 390 km from Paris: too near, however soon.
+        ("Lyon", vec![("192.0.2.10", 5000)]),
+        // New York ten hours after the last Paris login (10,493 s).
+        ("New York 10 h later", vec![("45.33.1.1", 10_493 + 36_000)]),
+        // A private address is not placed anywhere.
+        ("private", vec![("10.9.9.9", 5000)]),
+    ] {
+        let sc = console_logins(&logins);
+        let report = run_files(geo_config(), &files_for(Some(&sc)));
+        assert!(raised(&report).is_empty(), "{what}: {:?}", raised(&report));
+    }
+}
+
+#[test]
+fn console_logins_split_over_two_regions_are_compared() {
+    // Paris in eu-west-1, Sydney in ap-southeast-2: separate shards of the
+    // run, so only the merge can see the pair.
+    let mut ct = Ct { n: 300_000 };
+    let paris = records(vec![alice_login(&mut ct, "198.51.100.20", 0)]);
+    let mut sydney = alice_login(&mut ct, "203.0.113.50", 900);
+    sydney["awsRegion"] = json!("ap-southeast-2");
+    let sydney = records(vec![sydney]);
+    let files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/a.json".into(),
+            paris,
+        ),
+        (
+            "AWSLogs/111122223333/CloudTrail/ap-southeast-2/2024/05/01/b.json".into(),
+            sydney,
+        ),
+    ];
+    let inputs = files
+        .iter()
+        .map(|(name, b)| rampart_detect::Input {
+            name: name.clone(),
+            size: b.len() as u64,
+        })
+        .collect();
+    let read = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| "no such input".to_owned())
+    };
+    let report =
+        rampart_detect::run_inputs(std::sync::Arc::new(geo_config()), inputs, 2, &read).finish();
+    let found = raised(&report);
+    assert_eq!(found.len(), 1, "{:?}", report.findings);
+    assert_eq!(found[0].region, "ap-southeast-2");
+    assert_eq!(found[0].evidence.details["hours_apart"], "0.25");
+}
+
+#[test]
+fn without_geoip_the_type_is_off_and_the_run_says_so_once() {
+    assert!(
+        !Engine::new(config())
+            .builtin_types()
+            .contains(&IMPOSSIBLE_TRAVEL)
+    );
+    let sc = console_logins(&[("203.0.113.50", 5000)]);
+    let report = run_files(config(), &files_for(Some(&sc)));
+    assert!(raised(&report).is_empty());
+    assert_eq!(report.notices.len(), 1, "{:?}", report.notices);
+    assert!(
+        report.notices[0].contains("--geoip"),
+        "{}",
+        report.notices[0]
+    );
+    // Input problems are another matter: none here.
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+}
+
+#[test]
+fn role_sessions_are_not_judged() {
+    // GuardDuty raises the type for root, IAM and federated users only: a
+    // role is shared, so two places at once is normal for it.
+    let mut ct = Ct { n: 400_000 };
+    let mut v = Vec::new();
+    for (ip, off) in [("198.51.100.20", 0), ("203.0.113.50", 600)] {
+        let mut e = alice_login(&mut ct, ip, off);
+        e["userIdentity"] = deploy_role();
+        v.push(e);
+    }
+    let mut sc = s(IMPOSSIBLE_TRAVEL);
+    sc.ct = v;
+    let report = run_files(geo_config(), &files_for(Some(&sc)));
+    assert!(raised(&report).is_empty(), "{:?}", raised(&report));
+}
+
+#[test]
+fn console_logins_split_by_a_follow_restart_are_compared() {
+    // Paris before the checkpoint, Sydney after the restart: the logins
+    // travel in the checkpointed window state, as `--follow` saves it.
+    let mut ct = Ct { n: 400_000 };
+    let paris = records(vec![alice_login(&mut ct, "198.51.100.20", 0)]);
+    let sydney = records(vec![alice_login(&mut ct, "203.0.113.50", 900)]);
+    let name = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/a.json";
+    let mut before = Engine::new(geo_config());
+    before.process_bytes(name, &paris);
+    assert!(raised(&before.flush()).is_empty());
+    let saved = serde_json::to_string(&before.window_state()).expect("serialise");
+    let mut after = Engine::new(geo_config());
+    after.restore_window_state(serde_json::from_str(&saved).expect("read back"));
+    after.process_bytes(name, &sydney);
+    let report = after.finish();
+    let found = raised(&report);
+    assert_eq!(found.len(), 1, "{:?}", report.findings);
+    assert_eq!(found[0].evidence.details["hours_apart"], "0.25");
+    // Without the saved state the restart sees Sydney alone.
+    let mut fresh = Engine::new(geo_config());
+    fresh.process_bytes(name, &sydney);
+    assert!(raised(&fresh.finish()).is_empty());
+}

@@ -1,7 +1,8 @@
 //! SigmaHQ's CloudTrail rules: every rule under `rules/` loads, matches an
 //! event built from its own selections, and does not match benign events.
-//! Rules Rampart cannot run (aggregations, placeholders) are reported by
-//! name at load time, never skipped silently.
+//! Rules Rampart cannot run (`near`, placeholders) are reported by name at
+//! load time, never skipped silently; the legacy `| count()` aggregations
+//! load as correlations.
 
 use crate::corpus;
 use rampart_detect::DiagnosticKind;
@@ -61,6 +62,8 @@ fn unsupported_rules_are_reported_by_name() {
     set.load_dir(&corpus("sigma-aws/rules-placeholder"), &mut diags)
         .expect("dir");
     assert!(!diags.is_empty());
+    // Six of the eight old-syntax rules are `| count() [by f] > N`.
+    assert_eq!(set.correlations().len(), 6, "{diags:#?}");
     for d in &diags {
         assert_eq!(d.kind, DiagnosticKind::Unsupported);
         assert!(
@@ -69,10 +72,12 @@ fn unsupported_rules_are_reported_by_name() {
         );
     }
     let messages: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+    // The legacy `| count()` rules now load as correlations; `near` does not.
     assert!(
-        messages.iter().any(|m| m.contains("count()")),
+        !messages.iter().any(|m| m.contains("count()")),
         "{messages:?}"
     );
+    assert!(messages.iter().any(|m| m.contains("near")), "{messages:?}");
     assert!(
         messages.iter().any(|m| m.contains("|expand")),
         "{messages:?}"

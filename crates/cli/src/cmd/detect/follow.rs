@@ -202,6 +202,9 @@ impl Follower<'_> {
         for d in report.diagnostics.iter().take(shown) {
             eprintln!("warning: {d}");
         }
+        for n in &report.notices {
+            eprintln!("note: {n}");
+        }
         if report.diagnostics.len() > shown {
             eprintln!(
                 "warning: … and {} more input problems (use --verbose to see them all)",

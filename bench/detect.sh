@@ -5,7 +5,9 @@
 # into a typed struct with borrowed fields, nothing else) and two peers running
 # the same SigmaHQ rules over the same files: rsigma-eval 0.23 (bench/rsigma-peer,
 # a standalone cargo project) and pySigma's DuckDB backend run by DuckDB
-# (bench/detect_duckdb.py); on one core and on two, in one run. Prints events/s,
+# (bench/detect_duckdb.py); on one core and on two, in one run. Also the parse
+# ceiling (bench/parse-ceiling: libdeflate + sonic-rs, the fastest parse-only
+# pipeline found), which bounds what any JSON-reading engine can reach. Prints events/s,
 # MB/s, CPU seconds, peak memory, the load average, each tool's Sigma match
 # count and the ratios.
 #
@@ -32,6 +34,8 @@ DATA=$BENCH_DIR/data
 # workspace's build lock.
 RSIGMA_TARGET=${RSIGMA_TARGET:-$HOME/.cache/rampart-rsigma-target}
 RSIGMA=$RSIGMA_TARGET/release/rsigma-peer
+CEILING_TARGET=${CEILING_TARGET:-$HOME/.cache/rampart-ceiling-target}
+CEILING=$CEILING_TARGET/release/parse-ceiling
 DUCK_RULES=$BENCH_DIR/duckdb-rules.json
 OUT=$BENCH_DIR/out
 mkdir -p "$OUT"
@@ -45,6 +49,10 @@ ensure_peers() {
     if [ ! -x "$RSIGMA" ]; then
         echo "building the rsigma-eval peer (bench/rsigma-peer, pinned by its Cargo.lock)" >&2
         (cd bench/rsigma-peer && CARGO_TARGET_DIR=$RSIGMA_TARGET cargo build --release --locked -q)
+    fi
+    if [ ! -x "$CEILING" ]; then
+        echo "building the parse ceiling (bench/parse-ceiling, pinned by its Cargo.lock)" >&2
+        (cd bench/parse-ceiling && CARGO_TARGET_DIR=$CEILING_TARGET cargo build --release --locked -q)
     fi
     python3 -c "import sigma, sigma_backend_duckdb, duckdb" 2>/dev/null ||
         pip install --quiet pysigma pysigma-backend-duckdb duckdb
@@ -128,6 +136,7 @@ results=()
 for cores in 0 0,1; do
     n=$(( $(echo "$cores" | tr ',' '\n' | wc -l) ))
     results+=("$(measure parse-floor "$cores" "$FLOOR" "$DATA" "$n")")
+    results+=("$(measure parse-ceiling "$cores" "$CEILING" "$DATA" "$n")")
     if [ "$RAMPART_NAME" = engine ]; then RUN_RAMPART[2]=$n; fi
     results+=("$(measure "$RAMPART_NAME" "$cores" "${RUN_RAMPART[@]}")")
     results+=("$(measure rsigma-eval "$cores" "$RSIGMA" "$SIGMA" "$DATA" "$n")")
@@ -149,6 +158,8 @@ for n in 1 2; do
     printf "%d core(s): %s takes %.2fx the parse-only floor's time;" "$n" "$RAMPART_NAME" "$(echo "$r / $f" | bc -l)"
     printf " events/s %s/rsigma-eval %.2fx, %s/duckdb %.2fx\n" \
         "$RAMPART_NAME" "$(echo "$(wall_of rsigma-eval $n) / $r" | bc -l)" "$RAMPART_NAME" "$(echo "$(wall_of duckdb $n) / $r" | bc -l)"
+    printf "           the parse ceiling reaches %.2fx rsigma-eval's events/s (the most any JSON-reading engine could)\n" \
+        "$(echo "$(wall_of rsigma-eval $n) / $(wall_of parse-ceiling $n)" | bc -l)"
 done
 echo
 per_rule_table() { # title rampart.out rsigma.out duckdb.out: matches per rule, differences marked

@@ -344,3 +344,61 @@ fn follow_an_s3_prefix_reads_each_object_once() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped following: 0 files"));
 }
+
+#[test]
+fn aws_profile_picks_a_role_profile_over_the_environments_keys() {
+    let Some(endpoint) = moto() else { return };
+    let b = bucket("profile");
+    create_bucket(&endpoint, &b);
+    let s3 = store(&endpoint, &b);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(stratus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (key, body) = delivered(&files[0], true);
+    s3.put(&key, body).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile base]\naws_access_key_id = AKIAIOSFODNN7BASEKEY\naws_secret_access_key = basesecret\n\
+         [profile reader]\nrole_arn = arn:aws:iam::123456789012:role/reader\nsource_profile = base\n\
+         [profile loop-a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = loop-b\n\
+         [profile loop-b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = loop-a\n",
+    )
+    .unwrap();
+    let run = |profile: &str| {
+        rampart(None)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+            .env("AWS_ENDPOINT_URL_STS", &endpoint)
+            .args(["detect", "--format", "json", "--s3-endpoint", &endpoint])
+            .args(["--aws-profile", profile])
+            .arg(format!("s3://{b}/AWSLogs/"))
+            .output()
+            .unwrap()
+    };
+    // The role is assumed through moto's STS and its keys read the bucket.
+    let out = run("reader");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!key_pairs(&out.stdout).is_empty(), "findings from the object");
+    // The profile is really what is used: a cyclic one stops the run,
+    // although the environment holds working keys.
+    let out = run("loop-a");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("loop-a") && err.contains("loop-b"), "{err}");
+    let out = run("nobody");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nobody"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

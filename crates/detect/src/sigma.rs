@@ -234,7 +234,8 @@ struct FieldMatch {
     matchers: Vec<Matcher>,
     /// `|all`: every matcher must match, instead of any.
     all: bool,
-    /// Plain equality on `eventName`, usable for the rule index.
+    /// Plain equality (no modifier, no wildcard), lower-cased: on
+    /// `eventName` it feeds the rule index, on other typed fields a gate.
     plain_values: Option<Vec<String>>,
 }
 
@@ -284,13 +285,30 @@ pub enum Hit<'a> {
     Correlation(Box<crate::finding::Signal>),
 }
 
+/// A plain equality a rule requires on a typed field: `values` are lower
+/// case ASCII, compared without regard to ASCII case, as Sigma compares.
+#[derive(Debug, Clone, PartialEq)]
+struct Gate {
+    path: TypedPath,
+    values: Vec<String>,
+}
+
+impl Gate {
+    fn admits(&self, ev: &CtEvent) -> bool {
+        typed_value(ev, self.path)
+            .is_some_and(|v| self.values.iter().any(|w| w.eq_ignore_ascii_case(v)))
+    }
+}
+
 /// The loaded rules with an index from event name to the rules that can match.
 #[derive(Debug, Default, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// foldhash: looked up for every event, keyed by rule files we load.
     by_event_name: foldhash::HashMap<String, Vec<usize>>,
-    unindexed: Vec<usize>,
+    /// Rules the name index cannot place, each with the gate that spares
+    /// evaluating it when the event cannot match (if it has one).
+    unindexed: Vec<(usize, Option<Gate>)>,
     /// Resolved correlations, legacy aggregations first.
     correlations: Vec<Correlation>,
     /// Correlation documents as parsed, resolved again after each load.
@@ -511,7 +529,7 @@ fn compile_field(key: &str, value: &Yaml) -> Result<FieldMatch, Unsupported> {
         && values
             .iter()
             .all(|v| yaml_str(v).is_some_and(|s| !s.contains(['*', '?', '\\'])));
-    let plain_values = (plain && field == "eventName").then(|| {
+    let plain_values = plain.then(|| {
         values
             .iter()
             .filter_map(|v| yaml_str(v))
@@ -896,23 +914,58 @@ impl Rule {
     /// The lowercase event names an event must have for the rule to match,
     /// or `None` when the rule can match any event.
     fn required_names(&self) -> Option<HashSet<String>> {
-        fn search(s: &Search) -> Option<HashSet<String>> {
+        self.required_values(TypedPath::EventName)
+    }
+
+    /// A typed field other than `eventName` whose value the rule needs to be
+    /// one of a few plain ASCII strings, for rules the name index cannot
+    /// place: checking it first spares evaluating the rule for most events.
+    fn gate(&self) -> Option<Gate> {
+        let mut candidates: Vec<TypedPath> = Vec::new();
+        for s in &self.searches {
+            let mut stack = vec![s];
+            while let Some(s) = stack.pop() {
+                match s {
+                    Search::Fields(f) => candidates.extend(
+                        f.iter()
+                            .filter(|f| f.plain_values.is_some())
+                            .filter_map(|f| f.typed)
+                            .filter(|t| *t != TypedPath::EventName),
+                    ),
+                    Search::AnyOf(list) => stack.extend(list),
+                    Search::Keywords(_) => {}
+                }
+            }
+        }
+        candidates.into_iter().find_map(|path| {
+            let values: Vec<String> = self.required_values(path)?.into_iter().collect();
+            // Unicode case folding differs from the ASCII comparison below.
+            (!values.is_empty() && values.iter().all(|v| v.is_ascii()))
+                .then_some(Gate { path, values })
+        })
+    }
+
+    /// The values `path` must have (one of) for the rule to match, when its
+    /// condition requires a plain equality on it; `None` when it does not.
+    fn required_values(&self, path: TypedPath) -> Option<HashSet<String>> {
+        fn search(s: &Search, path: TypedPath) -> Option<HashSet<String>> {
             match s {
                 Search::Fields(f) => f
                     .iter()
+                    .filter(|f| f.typed == Some(path))
                     .find_map(|f| f.plain_values.as_ref())
                     .map(|v| v.iter().cloned().collect()),
                 Search::AnyOf(list) => {
                     let mut all = HashSet::new();
                     for s in list {
-                        all.extend(search(s)?);
+                        all.extend(search(s, path)?);
                     }
                     Some(all)
                 }
                 Search::Keywords(_) => None,
             }
         }
-        fn cond(c: &Cond, r: &Rule) -> Option<HashSet<String>> {
+        fn cond(c: &Cond, r: &Rule, path: TypedPath) -> Option<HashSet<String>> {
             let and = |a: Option<HashSet<String>>, b: Option<HashSet<String>>| match (a, b) {
                 (Some(x), Some(y)) => Some(x.intersection(&y).cloned().collect()),
                 (x, None) | (None, x) => x,
@@ -925,23 +978,23 @@ impl Rule {
                 _ => None,
             };
             match c {
-                Cond::Sel(i) => search(&r.searches[*i]),
-                Cond::And(a, b) => and(cond(a, r), cond(b, r)),
-                Cond::Or(a, b) => or(cond(a, r), cond(b, r)),
+                Cond::Sel(i) => search(&r.searches[*i], path),
+                Cond::And(a, b) => and(cond(a, r, path), cond(b, r, path)),
+                Cond::Or(a, b) => or(cond(a, r, path), cond(b, r, path)),
                 Cond::Not(_) => None,
                 Cond::AnyOf(list) => list
                     .iter()
-                    .map(|i| search(&r.searches[*i]))
+                    .map(|i| search(&r.searches[*i], path))
                     .reduce(or)
                     .flatten(),
                 Cond::AllOf(list) => list
                     .iter()
-                    .map(|i| search(&r.searches[*i]))
+                    .map(|i| search(&r.searches[*i], path))
                     .reduce(and)
                     .flatten(),
             }
         }
-        cond(&self.cond, self)
+        cond(&self.cond, self, path)
     }
 
     /// Whether the rule matches the event.
@@ -1224,19 +1277,26 @@ fn search_matches(s: &Search, ev: &CtEvent) -> bool {
 impl RuleSet {
     pub fn add(&mut self, rule: Rule) {
         let i = self.rules.len();
+        self.rules.push(rule);
+        self.index(i);
+        if self.rules[i].legacy.is_some() || !self.specs.is_empty() {
+            // Its aggregation must run, or a correlation may refer to it:
+            // resolve again (cheap: only correlations).
+            self.resolve(&mut Vec::new());
+        }
+    }
+
+    /// Files rule `i` under the event names it needs, or else among the
+    /// rules every event meets, with its gate.
+    fn index(&mut self, i: usize) {
+        let rule = &self.rules[i];
         match rule.required_names() {
             Some(names) if !names.is_empty() => {
                 for n in names {
                     self.by_event_name.entry(n).or_default().push(i);
                 }
             }
-            _ => self.unindexed.push(i),
-        }
-        self.rules.push(rule);
-        if self.rules[i].legacy.is_some() || !self.specs.is_empty() {
-            // Its aggregation must run, or a correlation may refer to it:
-            // resolve again (cheap: only correlations).
-            self.resolve(&mut Vec::new());
+            _ => self.unindexed.push((i, rule.gate())),
         }
     }
 
@@ -1296,7 +1356,12 @@ impl RuleSet {
             lower.as_str()
         };
         let indexed = self.by_event_name.get(key).map_or(&[][..], Vec::as_slice);
-        for &i in indexed.iter().chain(&self.unindexed) {
+        let gated = self
+            .unindexed
+            .iter()
+            .filter(|(_, gate)| gate.as_ref().is_none_or(|g| g.admits(ev)))
+            .map(|(i, _)| i);
+        for &i in indexed.iter().chain(gated) {
             let rule = &self.rules[i];
             if !rule.matches(ev) {
                 continue;
@@ -1456,15 +1521,8 @@ impl RuleSet {
                 Ok(r) => {
                     // Not `add`: resolution runs once the file is read.
                     let i = self.rules.len();
-                    match r.required_names() {
-                        Some(names) if !names.is_empty() => {
-                            for n in names {
-                                self.by_event_name.entry(n).or_default().push(i);
-                            }
-                        }
-                        _ => self.unindexed.push(i),
-                    }
                     self.rules.push(r);
+                    self.index(i);
                     loaded += 1;
                 }
                 Err(e) => diags.push(Diagnostic::new(
@@ -2051,5 +2109,64 @@ mod tests {
             &mut |_| n += 1,
         );
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn rules_the_name_index_cannot_place_get_a_gate_that_never_drops_a_match() {
+        let root = rule(
+            "  user:\n    userIdentity.type: Root\n  svc:\n    eventType: AwsServiceEvent\n  condition: user and not svc\n",
+        );
+        assert_eq!(
+            root.gate(),
+            Some(Gate {
+                path: TypedPath::IdentityType,
+                values: vec!["root".into()]
+            })
+        );
+        // Either of two fields: no single one is required.
+        let either = rule(
+            "  a:\n    userIdentity.type: Root\n  b:\n    userAgent: TruffleHog\n  condition: a or b\n",
+        );
+        assert_eq!(either.gate(), None);
+        // Only under `not`: not required either.
+        let negated = rule("  a:\n    userIdentity.type: Root\n  condition: not a\n");
+        assert_eq!(negated.gate(), None);
+        // Wildcards, modifiers and non-ASCII values (Unicode case) give none.
+        for det in [
+            "  a:\n    userAgent: 'Truffle*'\n  condition: a\n",
+            "  a:\n    userAgent|contains: Truffle\n  condition: a\n",
+            "  a:\n    userAgent: 'Ünïcode'\n  condition: a\n",
+        ] {
+            assert_eq!(rule(det).gate(), None, "{det}");
+        }
+        // Through the rule set, the gate keeps Sigma's case-insensitive
+        // equality and skips only events that cannot match.
+        let mut set = RuleSet::default();
+        set.add(root);
+        set.add(rule(
+            "  sel:\n    userAgent: TruffleHog\n  condition: sel\n",
+        ));
+        assert_eq!(set.unindexed.iter().filter(|(_, g)| g.is_some()).count(), 2);
+        let hits = |json: &str| {
+            let mut n = 0;
+            set.matches(&ev(json), &mut |_| n += 1);
+            n
+        };
+        assert_eq!(
+            hits(r#"{"eventName":"X","userIdentity":{"type":"ROOT"}}"#),
+            1
+        );
+        assert_eq!(
+            hits(
+                r#"{"eventName":"X","userIdentity":{"type":"Root"},"eventType":"AwsServiceEvent"}"#
+            ),
+            0
+        );
+        assert_eq!(
+            hits(r#"{"eventName":"X","userIdentity":{"type":"IAMUser"}}"#),
+            0
+        );
+        assert_eq!(hits(r#"{"eventName":"X","userAgent":"trufflehog"}"#), 1);
+        assert_eq!(hits(r#"{"eventName":"X"}"#), 0);
     }
 }

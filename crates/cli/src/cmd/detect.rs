@@ -38,11 +38,12 @@ Examples:
   rampart detect s3://my-trail-bucket/AWSLogs/ --s3-region eu-west-1
   rampart detect s3://logs/AWSLogs/ AWSLogs/ --follow --state /var/lib/rampart/detect
 
-S3: credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
-else profile AWS_PROFILE (or default) of ~/.aws/config and ~/.aws/credentials
-(static keys, role_arn with source_profile or credential_source, credential_process;
-STS at AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL if set), else web identity,
-container or instance credentials. Region from
+S3: credentials from the profile --aws-profile NAME if given; else from
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; else from profile
+AWS_PROFILE (or default) of ~/.aws/config and ~/.aws/credentials (static keys,
+role_arn with source_profile or credential_source, credential_process; STS at
+AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL if set); else web identity, container or
+instance credentials. Region from
 --s3-region, AWS_REGION, AWS_DEFAULT_REGION or the profile; endpoint from
 --s3-endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (MinIO, moto, ...).
 
@@ -161,6 +162,11 @@ pub struct DetectArgs {
     /// the profile's, else us-east-1.
     #[arg(long, value_name = "REGION")]
     pub s3_region: Option<String>,
+    /// The AWS profile (of ~/.aws/config and ~/.aws/credentials) for the
+    /// s3:// inputs, as the AWS CLI's --profile: it wins over AWS_PROFILE and
+    /// over keys in the environment.
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
     /// Keep watching directories and s3:// prefixes, reading each new file or
     /// object once (needs --state for the checkpoint).
     #[arg(long)]
@@ -273,13 +279,18 @@ pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()
 }
 
 pub(crate) fn open_s3(args: &DetectArgs, url: &str) -> Result<S3Source> {
-    Ok(S3Source::open(
+    let mut aws_env = rampart_detect::s3::AwsEnvironment::from_process();
+    if let Some(p) = &args.aws_profile {
+        aws_env = aws_env.with_profile(p);
+    }
+    Ok(S3Source::open_in(
         url,
         &S3Options {
             endpoint: args.s3_endpoint.clone(),
             region: args.s3_region.clone(),
             credentials: None,
         },
+        &aws_env,
     )?)
 }
 

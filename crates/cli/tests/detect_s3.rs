@@ -387,7 +387,10 @@ fn aws_profile_picks_a_role_profile_over_the_environments_keys() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!key_pairs(&out.stdout).is_empty(), "findings from the object");
+    assert!(
+        !key_pairs(&out.stdout).is_empty(),
+        "findings from the object"
+    );
     // The profile is really what is used: a cyclic one stops the run,
     // although the environment holds working keys.
     let out = run("loop-a");

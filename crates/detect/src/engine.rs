@@ -456,9 +456,9 @@ impl Engine {
                         }
                         stats.cloudtrail_events += 1;
                         let time = timefmt::parse(ev.event_time()).unwrap_or(0);
-                        ct.on_event(&env, &ev, time, win, buf);
+                        ct.on_event(&env, ev, time, win, buf);
                         if let Some(learned) = learned {
-                            observe_call(learned, observed, new_discovery, &ev, time, buf);
+                            observe_call(learned, observed, new_discovery, ev, time, buf);
                         }
                         if !sigma.is_empty() {
                             // Most runs have no trusted list: skip parsing the address.
@@ -469,7 +469,7 @@ impl Engine {
                                     .ok()
                                     .is_some_and(|ip| env.trusted.ips.get(ip).is_some());
                             if !trusted {
-                                sigma.evaluate(&ev, time, corr, &mut |hit| {
+                                sigma.evaluate(ev, time, corr, &mut |hit| {
                                     let meta = match hit {
                                         Hit::Rule(meta) => meta,
                                         Hit::Correlation(s) => return buf.push(*s),

@@ -393,8 +393,10 @@ pub fn cloudtrail_records<'a>(
 
 /// Receives each CloudTrail record's text with its typed event (or why it
 /// did not parse), for one call: the text may not outlive it.
+/// Events are lent, not handed over: a record is a large struct, and moving
+/// it through each layer cost more than some rules.
 pub type EventSink<'s> =
-    &'s mut dyn for<'r> FnMut(&'r str, Result<CtEvent<'r>, serde_json::Error>, Position);
+    &'s mut dyn for<'r> FnMut(&'r str, Result<&CtEvent<'r>, serde_json::Error>, Position);
 
 /// Reads CloudTrail text into typed events. For the shape CloudTrail writes
 /// to S3 (`{"Records":[…]}`), each record is parsed once, straight from the
@@ -418,11 +420,19 @@ pub fn cloudtrail_events(name: &str, text: &str, sink: EventSink<'_>, diags: &mu
         text,
         &mut |rec, pos| {
             let raw = rec.as_str();
-            sink(raw, CtEvent::parse(raw), pos);
+            match CtEvent::parse(raw) {
+                Ok(ev) => sink(raw, Ok(&ev), pos),
+                Err(e) => sink(raw, Err(e), pos),
+            }
         },
         diags,
     );
 }
+
+/// Where [`parse_records`] hands each record: its text (borrowed from the
+/// document, so callers may keep it) and the parsed event or the error.
+type RecordSink<'s, 'a> =
+    &'s mut dyn FnMut(&'a str, Result<&CtEvent<'a>, serde_json::Error>, Position);
 
 /// Parses the elements of a `Records` array of objects starting at byte
 /// `start` of `text`, one at a time: a truncated document still yields
@@ -432,7 +442,7 @@ fn parse_records<'a>(
     name: &str,
     text: &'a str,
     start: usize,
-    sink: &mut dyn FnMut(&'a str, Result<CtEvent<'a>, serde_json::Error>, Position),
+    sink: RecordSink<'_, 'a>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let b = text.as_bytes();
@@ -467,7 +477,8 @@ fn parse_records<'a>(
                 match parsed {
                     Some(Ok(rec)) => {
                         let raw = &rest[..parsed_len];
-                        sink(raw, Ok(CtEvent::from_record(rec, raw)), position);
+                        let ev = CtEvent::from_record(rec, raw);
+                        sink(raw, Ok(&ev), position);
                         i += parsed_len;
                     }
                     // Not a valid record: skip it by its braces and let

@@ -220,7 +220,9 @@ enum Matcher {
     Null,
     Exists(bool),
     Str(Glob),
-    Re(regex::Regex),
+    /// A `|re` pattern, with a literal every match contains (checked first:
+    /// a substring search is far cheaper than starting the regex engine).
+    Re(regex::Regex, Option<String>),
     Cidr(IpNet),
     Num(Cmp, f64),
     FieldRef(Vec<String>),
@@ -409,7 +411,8 @@ fn compile_value(v: &Yaml, mods: &[&str]) -> Result<Vec<Matcher>, Unsupported> {
         };
         let re = regex::Regex::new(&pat)
             .map_err(|e| Unsupported(format!("|re pattern {s:?} does not compile: {e}")))?;
-        return Ok(vec![Matcher::Re(re)]);
+        let needle = required_literal(&pat);
+        return Ok(vec![Matcher::Re(re, needle)]);
     }
     // Value transformations produce literal variants; wildcards in the result
     // are literal characters.
@@ -504,6 +507,41 @@ const KNOWN_MODIFIERS: &[&str] = &[
     "fieldref",
     "cased",
 ];
+
+/// The longest run of literal text that every match of `pattern` contains:
+/// consecutive literals at the top level of the pattern's concatenation
+/// (case-insensitive parts are classes, not literals, so they never count).
+/// `None` when there is no such run of at least 3 bytes.
+fn required_literal(pattern: &str) -> Option<String> {
+    use regex_syntax::hir::{Hir, HirKind};
+    let hir = regex_syntax::parse(pattern).ok()?;
+    fn literal(h: &Hir) -> Option<&[u8]> {
+        match h.kind() {
+            HirKind::Literal(l) => Some(&l.0),
+            _ => None,
+        }
+    }
+    let items: Vec<&Hir> = match hir.kind() {
+        HirKind::Concat(items) => items.iter().collect(),
+        _ => vec![&hir],
+    };
+    let mut best: Vec<u8> = Vec::new();
+    let mut run: Vec<u8> = Vec::new();
+    for h in items.into_iter().map(Some).chain([None]) {
+        match h.and_then(literal) {
+            Some(bytes) => run.extend_from_slice(bytes),
+            None => {
+                if run.len() > best.len() {
+                    best = std::mem::take(&mut run);
+                }
+                run.clear();
+            }
+        }
+    }
+    (best.len() >= 3)
+        .then(|| String::from_utf8(best).ok())
+        .flatten()
+}
 
 fn compile_field(key: &str, value: &Yaml) -> Result<FieldMatch, Unsupported> {
     let mut parts = key.split('|');
@@ -1210,9 +1248,10 @@ fn value_matches(m: &Matcher, vals: &[FVal], ev: &CtEvent) -> bool {
             (!vals.is_empty() && !vals.iter().all(|v| matches!(v, FVal::Null))) == *want
         }
         Matcher::Str(g) => vals.iter().any(|v| v.text().is_some_and(|t| g.matches(&t))),
-        Matcher::Re(re) => vals
-            .iter()
-            .any(|v| v.text().is_some_and(|t| re.is_match(&t))),
+        Matcher::Re(re, needle) => vals.iter().any(|v| {
+            v.text()
+                .is_some_and(|t| needle.as_deref().is_none_or(|n| t.contains(n)) && re.is_match(&t))
+        }),
         Matcher::Cidr(net) => vals.iter().any(|v| {
             v.text()
                 .and_then(|t| t.parse::<IpAddr>().ok())
@@ -1790,7 +1829,7 @@ pub fn witness(rule: &Rule) -> Option<Json> {
             Matcher::Null | Matcher::Exists(false) => return None,
             Matcher::Exists(true) => Json::String("present".into()),
             Matcher::Str(g) => Json::String(g.example()),
-            Matcher::Re(re) => Json::String(
+            Matcher::Re(re, _) => Json::String(
                 re.as_str()
                     .replace(".+", "x")
                     .replace(".*", "")
@@ -2168,5 +2207,34 @@ mod tests {
         );
         assert_eq!(hits(r#"{"eventName":"X","userAgent":"trufflehog"}"#), 1);
         assert_eq!(hits(r#"{"eventName":"X"}"#), 0);
+    }
+
+    #[test]
+    fn regex_patterns_are_checked_for_their_required_literal_first() {
+        assert_eq!(
+            required_literal(".+:assumed-role/aws:.+").as_deref(),
+            Some(":assumed-role/aws:")
+        );
+        assert_eq!(
+            required_literal(r"^arn:aws:iam::\d+:user/").as_deref(),
+            Some("arn:aws:iam::")
+        );
+        // Case-insensitive text, alternations and short runs give none.
+        for p in ["(?i)assumed-role", "abc|def", "a.b.c", "(foo)bar+"] {
+            assert_eq!(required_literal(p), None, "{p}");
+        }
+        let r =
+            rule("  sel:\n    userIdentity.arn|re: '.+:assumed-role/aws:.+'\n  condition: sel\n");
+        let with = |arn: &str| {
+            r.matches(&ev(&format!(
+                r#"{{"eventName":"X","userIdentity":{{"arn":"{arn}"}}}}"#
+            )))
+        };
+        assert!(with("arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1"));
+        assert!(!with("arn:aws:sts::1:assumed-role/admin/alice"));
+        // The literal is a necessary condition, the regex still decides.
+        assert!(!with(":assumed-role/aws:"));
+        let ri = rule("  sel:\n    userAgent|re|i: 'trufflehog'\n  condition: sel\n");
+        assert!(ri.matches(&ev(r#"{"eventName":"X","userAgent":"TruffleHog/3"}"#)));
     }
 }

@@ -12,7 +12,7 @@ use crate::geoip::GeoIp;
 use crate::intel::{ListKind, is_public};
 use rampart_core::Severity;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -90,7 +90,8 @@ pub struct CtCarried {
 pub struct CtRules {
     singles: Vec<(Single, &'static FindingType)>,
     counting: Vec<(Counting, &'static FindingType)>,
-    index: HashMap<&'static str, Vec<RuleRef>>,
+    /// foldhash: looked up for every event.
+    index: foldhash::HashMap<&'static str, Vec<RuleRef>>,
     /// Public addresses used by principals other than instance sessions.
     ip_used_by_others: HashSet<IpAddr>,
     /// Instance-credential uses from AWS addresses, decided at the end.
@@ -1045,7 +1046,7 @@ impl CtRules {
                 (r, t)
             })
             .collect();
-        let mut index: HashMap<&'static str, Vec<RuleRef>> = HashMap::new();
+        let mut index: foldhash::HashMap<&'static str, Vec<RuleRef>> = Default::default();
         for (i, (r, _)) in singles.iter().enumerate() {
             for n in r.names {
                 index.entry(n).or_default().push(RuleRef::Single(i));

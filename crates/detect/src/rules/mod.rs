@@ -8,7 +8,10 @@ pub mod flow;
 
 use crate::intel::{AwsRanges, ThreatIntel, TrustedList};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+// foldhash, not SipHash: windows are looked up for every record, keyed by
+// names and addresses from our own rules and the logs (no untrusted key
+// flooding concern beyond what the caps already bound).
+use foldhash::{HashMap, HashSet};
 
 /// What rules may consult.
 pub struct Env<'e> {
@@ -46,8 +49,8 @@ impl Tally {
             window,
             count: 0,
             sum: 0,
-            distinct: HashSet::new(),
-            marks: HashSet::new(),
+            distinct: HashSet::default(),
+            marks: HashSet::default(),
             events: Vec::new(),
             fired: false,
             first: i64::MAX,

@@ -64,6 +64,24 @@ fn store(endpoint: &str, bucket: &str) -> S3Source {
     .unwrap()
 }
 
+/// A fresh bucket and a client for it.
+fn new_bucket(endpoint: &str, tag: &str) -> (String, S3Source) {
+    let b = bucket(tag);
+    create_bucket(endpoint, &b);
+    let s3 = store(endpoint, &b);
+    (b, s3)
+}
+
+/// The Stratus Red Team detonation logs, in name order.
+fn stratus_logs() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(stratus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
 fn stratus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpora/aws/stratus-red-team-detonation-logs")
@@ -127,14 +145,8 @@ fn key_pairs(stdout: &[u8]) -> Vec<(String, String, String)> {
 #[test]
 fn detect_over_an_s3_prefix_matches_the_local_run_and_names_keys() {
     let Some(endpoint) = moto() else { return };
-    let b = bucket("run");
-    create_bucket(&endpoint, &b);
-    let s3 = store(&endpoint, &b);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(stratus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let (b, s3) = new_bucket(&endpoint, "run");
+    let files = stratus_logs();
     for (i, f) in files.iter().enumerate() {
         let (key, body) = delivered(f, i % 2 == 0);
         s3.put(&key, body).unwrap();
@@ -348,14 +360,8 @@ fn follow_an_s3_prefix_reads_each_object_once() {
 #[test]
 fn aws_profile_picks_a_role_profile_over_the_environments_keys() {
     let Some(endpoint) = moto() else { return };
-    let b = bucket("profile");
-    create_bucket(&endpoint, &b);
-    let s3 = store(&endpoint, &b);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(stratus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let (b, s3) = new_bucket(&endpoint, "profile");
+    let files = stratus_logs();
     let (key, body) = delivered(&files[0], true);
     s3.put(&key, body).unwrap();
     let dir = tempfile::tempdir().unwrap();

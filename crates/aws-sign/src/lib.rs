@@ -96,13 +96,48 @@ pub fn amz_date_now() -> String {
     )
 }
 
-/// `host[:port]` of an http(s) URL, as the Host header carries it.
-pub fn host_of(url: &str) -> Option<String> {
+/// The authority of an http(s) URL (`user@host:port`) and what follows it.
+fn split_authority(url: &str) -> Option<(&str, &str)> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))?;
-    let host = rest.split(['/', '?', '#']).next()?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some((rest.get(..end)?, rest.get(end..)?))
+}
+
+/// `host[:port]` of an http(s) URL, as the Host header carries it: a
+/// `user:password@` part is not sent in Host, so it is not signed either.
+pub fn host_of(url: &str) -> Option<String> {
+    let (authority, _) = split_authority(url)?;
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     (!host.is_empty()).then(|| host.to_owned())
+}
+
+/// The path of an http(s) URL as the request line carries it (`/` when
+/// the URL has none), without query or fragment.
+pub fn path_of(url: &str) -> Option<String> {
+    let (_, rest) = split_authority(url)?;
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    Some(if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path.to_owned()
+    })
+}
+
+/// The canonical URI of SigV4 for services other than S3: each segment of
+/// the path as sent, URI-encoded once more (botocore quotes the already
+/// quoted path, so `%20` is signed as `%2520`).
+pub fn canonical_path(path: &str) -> String {
+    let encoded: Vec<String> = path.split('/').map(form_encode).collect();
+    let joined = encoded.join("/");
+    if joined.starts_with('/') {
+        joined
+    } else {
+        format!("/{joined}")
+    }
 }
 
 /// The text of the first `<tag>…</tag>` in an AWS query-API answer, with
@@ -215,6 +250,60 @@ mod tests {
         );
         assert_eq!(host_of("ftp://x"), None);
         assert_eq!(host_of("http://"), None);
+    }
+
+    #[test]
+    fn userinfo_is_not_part_of_the_host() {
+        assert_eq!(
+            host_of("http://user:pa@ss@proxy:4566/sts").as_deref(),
+            Some("proxy:4566")
+        );
+        assert_eq!(
+            host_of("https://user@sts.amazonaws.com").as_deref(),
+            Some("sts.amazonaws.com")
+        );
+        assert_eq!(host_of("http://user@/x"), None);
+        assert_eq!(host_of("http://proxy?a=b@c").as_deref(), Some("proxy"));
+    }
+
+    #[test]
+    fn paths_are_read_and_canonicalised_as_sent() {
+        assert_eq!(path_of("http://proxy:4566/sts/").as_deref(), Some("/sts/"));
+        assert_eq!(
+            path_of("http://u@proxy:4566/a/b?x=1#f").as_deref(),
+            Some("/a/b")
+        );
+        assert_eq!(path_of("https://sts.amazonaws.com").as_deref(), Some("/"));
+        assert_eq!(path_of("https://sts.amazonaws.com?x").as_deref(), Some("/"));
+        assert_eq!(path_of("ftp://x/y"), None);
+        assert_eq!(canonical_path("/"), "/");
+        assert_eq!(canonical_path("/sts/"), "/sts/");
+        assert_eq!(canonical_path("/my%20proxy/a b"), "/my%2520proxy/a%20b");
+        assert_eq!(canonical_path("x"), "/x");
+    }
+
+    #[test]
+    fn an_endpoint_path_is_signed_as_botocore_signs_it() {
+        // botocore 1.43 SigV4Auth, POST to http://127.0.0.1:5055/ and to
+        // http://127.0.0.1:5055/sts/ at 20261201T224026Z.
+        let mut r = example(b"Action=GetCallerIdentity&Version=2011-06-15", None);
+        r.amz_date = "20261201T224026Z";
+        let root = sign_v4(&r);
+        assert!(
+            root.ends_with(
+                "Signature=e01f61a129347caefcac67d64c50fec640f8cdc79f76b564e0d3f7e2acc6dcce"
+            ),
+            "{root}"
+        );
+        let path = canonical_path(&path_of("http://127.0.0.1:5055/sts/").unwrap_or_default());
+        r.path = &path;
+        let under_sts = sign_v4(&r);
+        assert!(
+            under_sts.ends_with(
+                "Signature=10064b8496a705de6c75af414a0a454d48a10bb532cf0bf677f065689ca6bda0"
+            ),
+            "{under_sts}"
+        );
     }
 
     #[test]

@@ -669,6 +669,15 @@ impl Engine {
         self.cfg
             .sigma
             .close_windows(&mut self.corr, false, &mut self.buf);
+        // A correlation whose group table filled up says so once.
+        for (rule, message) in self.corr.take_unreported_drops() {
+            self.diags.push(Diagnostic::new(
+                DiagnosticKind::Unsupported,
+                &rule,
+                None,
+                message,
+            ));
+        }
         self.ct.finish(&mut self.buf);
         self.drain();
         let mut findings = Vec::new();

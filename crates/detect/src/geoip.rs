@@ -152,12 +152,22 @@ impl GeoIp {
         if !has_mmdb_marker(&bytes) && bytes.starts_with(&[0x1f, 0x8b]) {
             let mut text = Vec::new();
             flate2::read::MultiGzDecoder::new(bytes.as_slice())
-                .take(MAX_CSV_BYTES)
+                .take(MAX_CSV_BYTES + 1)
                 .read_to_end(&mut text)
                 .map_err(|e| GeoIpError::BadGzip {
                     path: name.to_owned(),
                     why: e.to_string(),
                 })?;
+            // Cut at the limit, the last row would be read short; say so.
+            if text.len() as u64 > MAX_CSV_BYTES {
+                return Err(GeoIpError::BadGzip {
+                    path: name.to_owned(),
+                    why: format!(
+                        "it unpacks to more than {} GiB, more than any geolocation database",
+                        MAX_CSV_BYTES >> 30
+                    ),
+                });
+            }
             return GeoIp::from_unpacked(name, text);
         }
         GeoIp::from_unpacked(name, bytes)
@@ -418,7 +428,9 @@ fn coordinates(lat: f64, lon: f64, accuracy_km: Option<f64>) -> Option<Coordinat
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some(Coordinates {
         latitude: lat,
         longitude: lon,
-        accuracy_km,
+        // A negative radius would inflate distances (false findings), NaN
+        // would silence every comparison: such radii are dropped.
+        accuracy_km: accuracy_km.filter(|r| r.is_finite() && *r >= 0.0),
     })
 }
 
@@ -649,6 +661,19 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("test address")
+    }
+
+    #[test]
+    fn accuracy_radii_that_are_not_distances_are_dropped() {
+        for bad in [-50.0, f64::NAN, f64::INFINITY] {
+            let c = coordinates(48.0, 2.0, Some(bad)).expect("a place");
+            assert_eq!(c.accuracy_km, None, "{bad}");
+        }
+        assert_eq!(
+            coordinates(48.0, 2.0, Some(20.0)).and_then(|c| c.accuracy_km),
+            Some(20.0)
+        );
+        assert!(coordinates(91.0, 2.0, None).is_none());
     }
 
     #[test]

@@ -297,8 +297,17 @@ struct Gate {
 
 impl Gate {
     fn admits(&self, ev: &CtEvent) -> bool {
-        typed_value(ev, self.path)
-            .is_some_and(|v| self.values.iter().any(|w| w.eq_ignore_ascii_case(v)))
+        typed_value(ev, self.path).is_some_and(|v| {
+            if v.is_ascii() {
+                self.values.iter().any(|w| w.eq_ignore_ascii_case(v))
+            } else {
+                // As the rule compares: Unicode lower case, under which some
+                // non-ASCII text becomes ASCII (KELVIN SIGN is `k`), so an
+                // attacker cannot slip past the gate with look-alikes.
+                let lower = v.to_lowercase();
+                self.values.contains(&lower)
+            }
+        })
     }
 }
 
@@ -1385,13 +1394,15 @@ impl RuleSet {
         // Lowercase into a stack buffer: this runs for every event.
         let mut buf = [0u8; 128];
         let lower;
-        let key = if name.len() <= buf.len() {
+        // The index holds Unicode lower case; ASCII names (all of AWS's)
+        // take the allocation-free path.
+        let key = if name.len() <= buf.len() && name.is_ascii() {
             let b = &mut buf[..name.len()];
             b.copy_from_slice(name.as_bytes());
             b.make_ascii_lowercase();
             std::str::from_utf8(b).unwrap_or(name)
         } else {
-            lower = name.to_ascii_lowercase();
+            lower = name.to_lowercase();
             lower.as_str()
         };
         let indexed = self.by_event_name.get(key).map_or(&[][..], Vec::as_slice);
@@ -1492,7 +1503,7 @@ impl RuleSet {
     /// Returns how many rules and correlations loaded.
     pub fn load_dir(&mut self, dir: &Path, diags: &mut Vec<Diagnostic>) -> std::io::Result<usize> {
         let mut files = Vec::new();
-        collect_files(dir, &mut files)?;
+        collect_files(dir, &mut files, diags)?;
         files.sort();
         let mut loaded = 0;
         for f in files {
@@ -1789,17 +1800,49 @@ impl RuleSet {
     }
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+/// The rule files under `dir` (or `dir` itself). Only `dir` failing is an
+/// error; a subdirectory that cannot be read is a diagnostic and the rest
+/// loads. Symbolic links to directories are not followed (a link loop
+/// would never end), links to files are.
+fn collect_files(
+    dir: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
     if dir.is_file() {
         out.push(dir.to_path_buf());
         return Ok(());
     }
-    for entry in std::fs::read_dir(dir)? {
-        let p = entry?.path();
-        if p.is_dir() {
-            collect_files(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            out.push(p);
+    let mut pending = vec![(dir.to_path_buf(), std::fs::read_dir(dir)?)];
+    while let Some((at, entries)) = pending.pop() {
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    diags.push(Diagnostic::new(
+                        DiagnosticKind::Io,
+                        &at.display().to_string(),
+                        None,
+                        format!("cannot list: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let p = entry.path();
+            let is_real_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_real_dir {
+                match std::fs::read_dir(&p) {
+                    Ok(sub) => pending.push((p, sub)),
+                    Err(e) => diags.push(Diagnostic::new(
+                        DiagnosticKind::Io,
+                        &p.display().to_string(),
+                        None,
+                        format!("cannot list: {e}; its rules are not loaded"),
+                    )),
+                }
+            } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                out.push(p);
+            }
         }
     }
     Ok(())
@@ -2206,6 +2249,22 @@ mod tests {
             0
         );
         assert_eq!(hits(r#"{"eventName":"X","userAgent":"trufflehog"}"#), 1);
+        // A look-alike that Unicode lower case turns into the value (KELVIN
+        // SIGN for `k`) matches the rule, so the gate must let it through.
+        let mut kali = RuleSet::default();
+        kali.add(rule("  sel:\n    userAgent: kali\n  condition: sel\n"));
+        let mut n = 0;
+        kali.matches(
+            &ev("{\"eventName\":\"X\",\"userAgent\":\"\u{212A}ali\"}"),
+            &mut |_| n += 1,
+        );
+        assert_eq!(n, 1, "the gate must not skip what the rule matches");
+        // The name index too: a non-ASCII event name finds its rule.
+        let mut named = RuleSet::default();
+        named.add(rule("  sel:\n    eventName: ÄNDERN\n  condition: sel\n"));
+        let mut n = 0;
+        named.matches(&ev(r#"{"eventName":"Ändern"}"#), &mut |_| n += 1);
+        assert_eq!(n, 1);
         assert_eq!(hits(r#"{"eventName":"X"}"#), 0);
     }
 
@@ -2236,5 +2295,22 @@ mod tests {
         assert!(!with(":assumed-role/aws:"));
         let ri = rule("  sel:\n    userAgent|re|i: 'trufflehog'\n  condition: sel\n");
         assert!(ri.matches(&ev(r#"{"eventName":"X","userAgent":"TruffleHog/3"}"#)));
+    }
+
+    #[test]
+    fn a_link_loop_in_a_rules_directory_does_not_stop_the_load() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let sub = dir.path().join("aws");
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(
+            sub.join("r.yml"),
+            "title: r\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n",
+        )
+        .expect("write");
+        std::os::unix::fs::symlink(dir.path(), sub.join("loop")).expect("symlink");
+        let mut set = RuleSet::default();
+        let mut diags = Vec::new();
+        let loaded = set.load_dir(dir.path(), &mut diags).expect("loads");
+        assert_eq!(loaded, 1, "{diags:?}");
     }
 }

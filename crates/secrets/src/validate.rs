@@ -143,11 +143,17 @@ impl AwsStsValidator {
             ));
         };
         let body = "Action=GetCallerIdentity&Version=2011-06-15";
+        // Posted to the endpoint's own path (a proxy may put STS under one)
+        // and signed for exactly that path.
+        let url = format!("{}/", self.endpoint.trim_end_matches('/'));
+        let path = rampart_aws_sign::canonical_path(
+            &rampart_aws_sign::path_of(&url).unwrap_or_else(|| "/".to_owned()),
+        );
         let amz_date = amz_date_now();
         let authorization = sign_v4(&SigningInput {
             method: "POST",
             host: &host,
-            path: "/",
+            path: &path,
             query: "",
             content_type: FORM,
             amz_date: &amz_date,
@@ -160,7 +166,7 @@ impl AwsStsValidator {
         });
         let response = self
             .agent
-            .post(&format!("{}/", self.endpoint))
+            .post(&url)
             .header("Content-Type", FORM)
             .header("X-Amz-Date", &amz_date)
             .header("Authorization", &authorization)

@@ -12,7 +12,9 @@
 
 use object_store::CredentialProvider;
 use object_store::aws::AwsCredential;
-use rampart_aws_sign::{FORM_CONTENT_TYPE, SigningInput, amz_date_now, form_encode, host_of};
+use rampart_aws_sign::{
+    FORM_CONTENT_TYPE, SigningInput, amz_date_now, canonical_path, form_encode, host_of, path_of,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,13 +27,20 @@ use time::OffsetDateTime;
 const MAX_CHAIN: usize = 8;
 
 /// Credentials this close to their expiry are fetched again (the AWS CLI
-/// refreshes assumed roles 15 minutes ahead and insists at 10).
+/// refreshes assumed roles 15 minutes ahead and insists at 10), or half
+/// their lifetime ahead when they live less than 20 minutes: five-minute
+/// credentials would otherwise be "near expiry" from the start.
 const REFRESH_AHEAD: time::Duration = time::Duration::minutes(10);
+
+/// After a refresh fails while the credentials still work, the next try
+/// waits this long: without it every S3 request would run the chain (STS,
+/// a helper process) again, one at a time under the lock.
+const RETRY_AFTER_FAILURE: time::Duration = time::Duration::minutes(1);
 
 /// The AWS settings of the process environment: `AWS_*` variables and
 /// `HOME`. A value of its own, so tests (and tools) can give one without
 /// changing the environment of a running process.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AwsEnvironment {
     vars: BTreeMap<String, String>,
     /// A profile chosen by the caller, as the AWS CLI's `--profile`: it
@@ -39,6 +48,19 @@ pub struct AwsEnvironment {
     /// role of the profile may still use through `credential_source =
     /// Environment`).
     chosen_profile: Option<String>,
+}
+
+impl std::fmt::Debug for AwsEnvironment {
+    // Values such as AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN must stay
+    // out of logs and panics (object_store's Debug prints its provider):
+    // only the names of the variables set, the profile and the key id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsEnvironment")
+            .field("vars_set", &self.vars.keys().collect::<Vec<_>>())
+            .field("profile", &self.profile())
+            .field("access_key_id", &self.get("AWS_ACCESS_KEY_ID"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl AwsEnvironment {
@@ -141,10 +163,6 @@ impl std::fmt::Debug for AwsCredentials {
 }
 
 impl AwsCredentials {
-    fn needs_refresh(&self, now: OffsetDateTime) -> bool {
-        self.expires.is_some_and(|t| t - now < REFRESH_AHEAD)
-    }
-
     fn expired(&self, now: OffsetDateTime) -> bool {
         self.expires.is_some_and(|t| t <= now)
     }
@@ -248,12 +266,30 @@ pub fn parse_ini(text: &str) -> BTreeMap<String, Section> {
 }
 
 /// The shared config and credentials files, read once.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SharedFiles {
     config: BTreeMap<String, Section>,
     credentials: BTreeMap<String, Section>,
     config_name: String,
     credentials_name: String,
+}
+
+impl std::fmt::Debug for SharedFiles {
+    // The files hold secret keys and session tokens: only the profiles are
+    // shown, each with its access key id when it has one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let profiles = |file: &BTreeMap<String, Section>| -> BTreeMap<String, Option<String>> {
+            file.iter()
+                .map(|(name, section)| (name.clone(), section.get("aws_access_key_id").cloned()))
+                .collect()
+        };
+        f.debug_struct("SharedFiles")
+            .field("config", &self.config_name)
+            .field("config_profiles", &profiles(&self.config))
+            .field("credentials", &self.credentials_name)
+            .field("credentials_profiles", &profiles(&self.credentials))
+            .finish()
+    }
 }
 
 fn read_ini(path: Option<&std::path::Path>) -> Result<BTreeMap<String, Section>, CredentialError> {
@@ -355,13 +391,25 @@ pub struct Resolved {
 
 /// Follows a profile's chain: owns what it read, so the S3 client can run
 /// it again when temporary credentials near their expiry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ProfileChain {
     env: AwsEnvironment,
     files: SharedFiles,
     /// The region STS is reached in (and signed for).
     region: String,
     agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for ProfileChain {
+    // By hand, so that only the redacted views of the environment and the
+    // files are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileChain")
+            .field("env", &self.env)
+            .field("files", &self.files)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ProfileChain {
@@ -637,17 +685,22 @@ impl ProfileChain {
             message,
         };
         let endpoint = self.sts_endpoint();
-        let host = host_of(&endpoint).ok_or_else(|| {
+        let url = format!("{endpoint}/");
+        let not_http = || {
             failed(format!(
                 "the STS endpoint {endpoint:?} is not an http(s) URL"
             ))
-        })?;
+        };
+        let host = host_of(&url).ok_or_else(not_http)?;
+        // The path the request goes to (a proxy's `/sts/`), not always `/`:
+        // a signature over another path is refused.
+        let path = canonical_path(&path_of(&url).ok_or_else(not_http)?);
         let body = request.body();
         let amz_date = amz_date_now();
         let authorization = rampart_aws_sign::sign_v4(&SigningInput {
             method: "POST",
             host: &host,
-            path: "/",
+            path: &path,
             query: "",
             content_type: FORM_CONTENT_TYPE,
             amz_date: &amz_date,
@@ -660,7 +713,7 @@ impl ProfileChain {
         });
         let mut post = self
             .agent
-            .post(&format!("{endpoint}/"))
+            .post(&url)
             .header("Content-Type", FORM_CONTENT_TYPE)
             .header("X-Amz-Date", &amz_date)
             .header("Authorization", &authorization);
@@ -1017,24 +1070,111 @@ fn parse_process_output(stdout: &[u8]) -> Result<AwsCredentials, String> {
         .map_err(|e| e.replace("the answer has", "printed JSON with"))
 }
 
+/// When credentials in use are to be fetched again: from their lifetime
+/// (obtained to expiry) and the last failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RefreshSchedule {
+    obtained: OffsetDateTime,
+    expires: Option<OffsetDateTime>,
+    last_failure: Option<OffsetDateTime>,
+}
+
+impl RefreshSchedule {
+    fn new(credentials: &AwsCredentials, obtained: OffsetDateTime) -> Self {
+        RefreshSchedule {
+            obtained,
+            expires: credentials.expires,
+            last_failure: None,
+        }
+    }
+
+    /// The first moment a refresh is due: `min(10 minutes, lifetime / 2)`
+    /// before the expiry; never for credentials that do not expire.
+    fn refresh_at(&self) -> Option<OffsetDateTime> {
+        let expires = self.expires?;
+        let lifetime = (expires - self.obtained).max(time::Duration::ZERO);
+        Some(expires - REFRESH_AHEAD.min(lifetime / 2))
+    }
+
+    /// Whether a request at `now` runs the chain first. Expired credentials
+    /// are useless, so they are always retried; valid ones at most once per
+    /// [`RETRY_AFTER_FAILURE`] after a failure.
+    fn due(&self, now: OffsetDateTime) -> bool {
+        let (Some(expires), Some(refresh_at)) = (self.expires, self.refresh_at()) else {
+            return false;
+        };
+        if expires <= now {
+            return true;
+        }
+        now >= refresh_at
+            && self
+                .last_failure
+                .is_none_or(|failed| now - failed >= RETRY_AFTER_FAILURE)
+    }
+}
+
+/// The credentials handed out, in both forms, and when to replace them.
+struct CurrentCredentials {
+    credentials: AwsCredentials,
+    for_store: Arc<AwsCredential>,
+    schedule: RefreshSchedule,
+}
+
+impl CurrentCredentials {
+    fn new(credentials: AwsCredentials, obtained: OffsetDateTime) -> Self {
+        CurrentCredentials {
+            for_store: Arc::new(credentials.to_object_store()),
+            schedule: RefreshSchedule::new(&credentials, obtained),
+            credentials,
+        }
+    }
+}
+
 /// An object_store credential provider over a [`ProfileChain`]: hands out
 /// the current credentials, and runs the chain again (on a blocking
-/// thread: STS and processes are blocking) when they come within ten
-/// minutes of their expiry, so a long `--follow` keeps reading.
-#[derive(Debug)]
+/// thread: STS and processes are blocking) when they near their expiry
+/// (see [`RefreshSchedule`]), so a long `--follow` keeps reading.
 pub struct RefreshingCredentials {
     chain: Arc<ProfileChain>,
     profile: String,
-    current: tokio::sync::Mutex<(AwsCredentials, Arc<AwsCredential>)>,
+    current: tokio::sync::Mutex<CurrentCredentials>,
+    /// The time now; tests move it by hand.
+    clock: fn() -> OffsetDateTime,
+}
+
+impl std::fmt::Debug for RefreshingCredentials {
+    // object_store's Debug prints its provider: only the key id and expiry
+    // of the current credentials, never the secret or token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("RefreshingCredentials");
+        d.field("profile", &self.profile)
+            .field("chain", &self.chain);
+        match self.current.try_lock() {
+            Ok(current) => d
+                .field("access_key_id", &current.credentials.access_key_id)
+                .field("expires", &current.credentials.expires),
+            Err(_) => d.field("current", &"(being refreshed)"),
+        };
+        d.finish_non_exhaustive()
+    }
 }
 
 impl RefreshingCredentials {
     pub fn new(chain: ProfileChain, profile: &str, first: AwsCredentials) -> Self {
-        let for_store = Arc::new(first.to_object_store());
+        Self::with_clock(chain, profile, first, OffsetDateTime::now_utc)
+    }
+
+    fn with_clock(
+        chain: ProfileChain,
+        profile: &str,
+        first: AwsCredentials,
+        clock: fn() -> OffsetDateTime,
+    ) -> Self {
         RefreshingCredentials {
             chain: Arc::new(chain),
             profile: profile.to_owned(),
-            current: tokio::sync::Mutex::new((first, for_store)),
+            current: tokio::sync::Mutex::new(CurrentCredentials::new(first, clock())),
+            clock,
         }
     }
 }
@@ -1045,18 +1185,17 @@ impl CredentialProvider for RefreshingCredentials {
 
     async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
         let mut current = self.current.lock().await;
-        let now = OffsetDateTime::now_utc();
-        if !current.0.needs_refresh(now) {
-            return Ok(Arc::clone(&current.1));
+        if !current.schedule.due((self.clock)()) {
+            return Ok(Arc::clone(&current.for_store));
         }
         let chain = Arc::clone(&self.chain);
         let profile = self.profile.clone();
         let fetched = tokio::task::spawn_blocking(move || chain.resolve(&profile, true)).await;
+        let now = (self.clock)();
         let error: Box<dyn std::error::Error + Send + Sync> = match fetched {
             Ok(Ok(Some(resolved))) => {
-                let for_store = Arc::new(resolved.credentials.to_object_store());
-                *current = (resolved.credentials, Arc::clone(&for_store));
-                return Ok(for_store);
+                *current = CurrentCredentials::new(resolved.credentials, now);
+                return Ok(Arc::clone(&current.for_store));
             }
             Ok(Ok(None)) => format!(
                 "the AWS profile {:?} no longer gives credentials",
@@ -1066,9 +1205,10 @@ impl CredentialProvider for RefreshingCredentials {
             Ok(Err(e)) => Box::new(e),
             Err(e) => format!("refreshing AWS credentials stopped: {e}").into(),
         };
-        // Still valid for a while: keep them and try again next request.
-        if !current.0.expired(now) {
-            return Ok(Arc::clone(&current.1));
+        current.schedule.last_failure = Some(now);
+        // Still valid for a while: keep them; the next try waits a minute.
+        if !current.credentials.expired(now) {
+            return Ok(Arc::clone(&current.for_store));
         }
         Err(object_store::Error::Generic {
             store: "S3",
@@ -1313,24 +1453,347 @@ mod tests {
         assert!(e.contains("empty"), "{e}");
     }
 
+    fn minutes(m: i64) -> time::Duration {
+        time::Duration::minutes(m)
+    }
+
     #[test]
-    fn refresh_is_due_ten_minutes_before_expiry() {
-        let now = OffsetDateTime::now_utc();
+    fn refresh_is_due_ten_minutes_or_half_the_lifetime_before_expiry() {
+        let start = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
         let mut c = AwsCredentials {
             access_key_id: "A".into(),
             secret_access_key: "s".into(),
             session_token: None,
             expires: None,
         };
-        assert!(!c.needs_refresh(now));
-        c.expires = Some(now + time::Duration::minutes(30));
-        assert!(!c.needs_refresh(now));
-        c.expires = Some(now + time::Duration::minutes(5));
-        assert!(c.needs_refresh(now) && !c.expired(now));
-        c.expires = Some(now - time::Duration::seconds(1));
-        assert!(c.expired(now));
-        c.secret_access_key = "SECRETVALUE".into();
-        c.session_token = Some("TOKENVALUE".into());
+        let forever = RefreshSchedule::new(&c, start);
+        assert_eq!(forever.refresh_at(), None);
+        assert!(!forever.due(start + time::Duration::days(400)));
+
+        // An hour: ten minutes ahead.
+        c.expires = Some(start + minutes(60));
+        let hour = RefreshSchedule::new(&c, start);
+        assert_eq!(hour.refresh_at(), Some(start + minutes(50)));
+        assert!(!hour.due(start + minutes(49)));
+        assert!(hour.due(start + minutes(50)));
+
+        // Five minutes (a credential_process): half the lifetime ahead, so
+        // not on every call from the start.
+        c.expires = Some(start + minutes(5));
+        let short = RefreshSchedule::new(&c, start);
+        assert_eq!(
+            short.refresh_at(),
+            Some(start + time::Duration::seconds(150))
+        );
+        assert!(!short.due(start));
+        assert!(!short.due(start + time::Duration::seconds(149)));
+        assert!(short.due(start + time::Duration::seconds(150)));
+
+        // Given already expired: due at once.
+        c.expires = Some(start - minutes(1));
+        assert!(RefreshSchedule::new(&c, start).due(start));
+        assert!(c.expired(start));
+    }
+
+    #[test]
+    fn a_failed_refresh_is_retried_once_a_minute_until_expiry() {
+        let start = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let c = AwsCredentials {
+            access_key_id: "A".into(),
+            secret_access_key: "s".into(),
+            session_token: None,
+            expires: Some(start + minutes(60)),
+        };
+        let mut s = RefreshSchedule::new(&c, start);
+        s.last_failure = Some(start + minutes(50));
+        assert!(!s.due(start + minutes(50)));
+        assert!(!s.due(start + minutes(50) + time::Duration::seconds(59)));
+        assert!(s.due(start + minutes(51)));
+        // Expired: tried on every call, however recent the failure.
+        s.last_failure = Some(start + minutes(60) - time::Duration::seconds(1));
+        assert!(!s.due(start + minutes(60) - time::Duration::milliseconds(500)));
+        assert!(s.due(start + minutes(60)));
+    }
+
+    /// The clock of the provider test, in unix seconds, moved by hand.
+    static FAKE_NOW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+    fn fake_now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(FAKE_NOW.load(std::sync::atomic::Ordering::SeqCst))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn the_provider_refreshes_on_schedule_and_backs_off_after_failures() {
+        use std::sync::atomic::Ordering;
+        let start = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let at = |offset: time::Duration| {
+            FAKE_NOW.store((start + offset).unix_timestamp(), Ordering::SeqCst);
+        };
+        let dir = tempfile::tempdir().expect("tmp");
+        let answer = dir.path().join("answer.json");
+        let runs = dir.path().join("runs");
+        // A real helper process: counts its runs, prints answer.json, and
+        // fails while there is none.
+        let helper = dir.path().join("helper.sh");
+        std::fs::write(
+            &helper,
+            format!(
+                "echo x >> '{}'\ncat '{}' || exit 1\n",
+                runs.display(),
+                answer.display()
+            ),
+        )
+        .expect("write helper");
+        let c = chain(
+            &format!(
+                "[profile p]\ncredential_process = sh '{}'\n",
+                helper.display()
+            ),
+            "",
+        );
+        let runs_so_far = || {
+            std::fs::read_to_string(&runs)
+                .map(|t| t.lines().count())
+                .unwrap_or(0)
+        };
+        let answer_expiring = |key: &str, expires: OffsetDateTime| {
+            let expires = expires
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("format");
+            std::fs::write(
+                &answer,
+                format!(r#"{{"Version":1,"AccessKeyId":"{key}","SecretAccessKey":"s","SessionToken":"t","Expiration":"{expires}"}}"#),
+            )
+            .expect("write answer");
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        at(time::Duration::ZERO);
+        let first = AwsCredentials {
+            access_key_id: "FIRST".into(),
+            secret_access_key: "s".into(),
+            session_token: Some("t".into()),
+            expires: Some(start + minutes(5)),
+        };
+        let provider = RefreshingCredentials::with_clock(c, "p", first, fake_now);
+        let key = |offset: time::Duration| {
+            at(offset);
+            rt.block_on(provider.get_credential())
+                .map(|c| c.key_id.clone())
+                .map_err(|e| e.to_string())
+        };
+        let sec = time::Duration::seconds;
+
+        // Five-minute credentials are not refreshed before half-life.
+        assert_eq!(key(minutes(1)).as_deref(), Ok("FIRST"));
+        assert_eq!(key(sec(149)).as_deref(), Ok("FIRST"));
+        assert_eq!(runs_so_far(), 0);
+        // Due, but the helper fails: the old ones are kept...
+        assert_eq!(key(sec(151)).as_deref(), Ok("FIRST"));
+        assert_eq!(runs_so_far(), 1);
+        // ...and not asked again for a minute.
+        assert_eq!(key(sec(170)).as_deref(), Ok("FIRST"));
+        assert_eq!(key(sec(210)).as_deref(), Ok("FIRST"));
+        assert_eq!(runs_so_far(), 1);
+        assert_eq!(key(sec(211)).as_deref(), Ok("FIRST"));
+        assert_eq!(runs_so_far(), 2);
+        // The helper works again; the next try after the pause takes it.
+        answer_expiring("SECOND", start + minutes(65));
+        assert_eq!(key(sec(240)).as_deref(), Ok("FIRST"));
+        assert_eq!(runs_so_far(), 2);
+        assert_eq!(key(sec(271)).as_deref(), Ok("SECOND"));
+        assert_eq!(runs_so_far(), 3);
+        // An hour's credentials: left alone until ten minutes before.
+        assert_eq!(key(minutes(30)).as_deref(), Ok("SECOND"));
+        assert_eq!(key(minutes(54)).as_deref(), Ok("SECOND"));
+        assert_eq!(runs_so_far(), 3);
+        // Failing near expiry, then expired: every call tries again and
+        // fails, as the old credentials no longer work.
+        std::fs::remove_file(&answer).expect("rm answer");
+        assert_eq!(key(minutes(64) + sec(30)).as_deref(), Ok("SECOND"));
+        assert_eq!(runs_so_far(), 4);
+        let e = key(minutes(65)).expect_err("expired");
+        assert!(
+            e.contains("credential_process of the AWS profile \"p\" failed"),
+            "{e}"
+        );
+        assert!(key(minutes(65) + sec(10)).is_err());
+        assert_eq!(runs_so_far(), 6);
+    }
+
+    /// Serves one HTTP request on 127.0.0.1 with an AssumeRole answer and
+    /// hands back the request's head (request line and headers).
+    fn one_sts_answer() -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{BufRead, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let served = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = std::io::BufReader::new(stream);
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("read head");
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().expect("length");
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).expect("read body");
+            let answer = "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAPROXY</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+            write!(
+                reader.get_mut(),
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            )
+            .expect("answer");
+            head
+        });
+        (address, served)
+    }
+
+    #[test]
+    fn an_sts_endpoint_with_a_path_is_signed_for_that_path() {
+        let (address, served) = one_sts_answer();
+        let env =
+            AwsEnvironment::from_vars([("AWS_ENDPOINT_URL_STS", format!("http://{address}/sts"))]);
+        let files = SharedFiles {
+            config: parse_ini(
+                "[profile reader]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\nrole_session_name = s\n",
+            ),
+            credentials: parse_ini(
+                "[base]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n",
+            ),
+            config_name: "config".into(),
+            credentials_name: "credentials".into(),
+        };
+        let resolved = ProfileChain::new(env, files, "us-east-1")
+            .resolve("reader", true)
+            .expect("assumed")
+            .expect("credentials");
+        assert_eq!(resolved.credentials.access_key_id, "ASIAPROXY");
+        let head = served.join().expect("served");
+        assert!(head.starts_with("POST /sts/ HTTP/1.1\r\n"), "{head}");
+        let header = |name: &str| {
+            head.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_else(|| panic!("no {name} in {head}"))
+        };
+        let amz_date = header("x-amz-date");
+        let request = AssumeRoleRequest {
+            role_arn: "arn:aws:iam::1:role/r",
+            session_name: "s",
+            duration_seconds: None,
+            external_id: None,
+        };
+        let body = request.body();
+        let expected = rampart_aws_sign::sign_v4(&SigningInput {
+            method: "POST",
+            host: &header("host"),
+            path: "/sts/",
+            query: "",
+            content_type: FORM_CONTENT_TYPE,
+            amz_date: &amz_date,
+            payload: body.as_bytes(),
+            service: "sts",
+            region: "us-east-1",
+            key_id: "AKIDEXAMPLE",
+            secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            session_token: None,
+        });
+        assert_eq!(header("authorization"), expected);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETKEY";
+        const TOKEN: &str = "IQoJb3JpZ2luX2VjSESSIONTOKEN";
+        const FILE_SECRET: &str = "FileSecretKeyVALUE0123456789";
+        const FILE_TOKEN: &str = "FileSessionTokenVALUE";
+        const CONFIG_SECRET: &str = "ConfigSecretKeyVALUE";
+        let env = AwsEnvironment::from_vars([
+            ("AWS_ACCESS_KEY_ID", "AKIAENVKEYID"),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+            ("AWS_SESSION_TOKEN", TOKEN),
+            ("HOME", "/home/x"),
+        ])
+        .with_profile("reader");
+        let files = SharedFiles {
+            config: parse_ini(&format!(
+                "[profile reader]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n\
+                 [profile cfg]\naws_access_key_id = AKIACONFIGID\naws_secret_access_key = {CONFIG_SECRET}\n"
+            )),
+            credentials: parse_ini(&format!(
+                "[base]\naws_access_key_id = AKIAFILEKEYID\naws_secret_access_key = {FILE_SECRET}\naws_session_token = {FILE_TOKEN}\n"
+            )),
+            config_name: "config".into(),
+            credentials_name: "credentials".into(),
+        };
+        let chain = ProfileChain::new(env.clone(), files.clone(), "us-east-1");
+        let provider = RefreshingCredentials::new(
+            chain.clone(),
+            "reader",
+            AwsCredentials {
+                access_key_id: "ASIACURRENTID".into(),
+                secret_access_key: SECRET.into(),
+                session_token: Some(TOKEN.into()),
+                expires: None,
+            },
+        );
+        let shown = [
+            format!("{env:?}"),
+            format!("{files:?}"),
+            format!("{chain:?}"),
+            format!("{provider:?}"),
+        ];
+        for text in &shown {
+            for secret in [SECRET, TOKEN, FILE_SECRET, FILE_TOKEN, CONFIG_SECRET] {
+                assert!(!text.contains(secret), "{secret} shown in {text}");
+            }
+        }
+        // What is shown is still useful: names, profiles and key ids.
+        let [env_text, files_text, chain_text, provider_text] = &shown;
+        assert!(
+            env_text.contains("AWS_SECRET_ACCESS_KEY")
+                && env_text.contains("AKIAENVKEYID")
+                && env_text.contains("reader"),
+            "{env_text}"
+        );
+        assert!(
+            files_text.contains("base")
+                && files_text.contains("AKIAFILEKEYID")
+                && files_text.contains("AKIACONFIGID"),
+            "{files_text}"
+        );
+        assert!(
+            chain_text.contains("AKIAFILEKEYID") && chain_text.contains("us-east-1"),
+            "{chain_text}"
+        );
+        assert!(
+            provider_text.contains("ASIACURRENTID") && provider_text.contains("reader"),
+            "{provider_text}"
+        );
+    }
+
+    #[test]
+    fn credentials_debug_hides_the_secret_and_token() {
+        let c = AwsCredentials {
+            access_key_id: "A".into(),
+            secret_access_key: "SECRETVALUE".into(),
+            session_token: Some("TOKENVALUE".into()),
+            expires: None,
+        };
         let shown = format!("{c:?}");
         assert!(shown.contains("\"A\""), "{shown}");
         assert!(

@@ -11,8 +11,10 @@
 //! correlation sees the same groups however the run is spread over threads.
 //!
 //! Windows slide on event time (`eventTime`). A condition with only lower
-//! bounds (`gt`, `gte`) is decided as events arrive: per group at most the
-//! threshold's worth of events, values or rules is kept, and a match then
+//! bounds (`gt`, `gte`) is decided as events arrive: per group the events
+//! or values of the last two timespans before its newest event are kept
+//! (so a late event still completes a window), or one event per rule, and
+//! at most [`MAX_GROUPS`] groups are held; a match then
 //! opens an episode that lasts while the group's events keep coming within
 //! the timespan; its later events add to the same finding. A condition with
 //! an upper bound (`lt`, `lte`, `eq`, `neq`, a range) can only be decided
@@ -46,6 +48,17 @@ const MAX_TEMPORAL_RULES: usize = 64;
 const VALUE_LEN_CAP: usize = 512;
 /// Groups held per correlation before dead windows are swept out.
 const SWEEP_AT: usize = 4096;
+/// Most groups one correlation holds: group-by values are often attacker
+/// controlled (`sourceIPAddress`, `userAgent`), and a flood of distinct ones
+/// within a long timespan must not grow memory (and the `--follow`
+/// checkpoint) without bound. A new group beyond it is not counted.
+pub const MAX_GROUPS: usize = 100_000;
+/// Longest timespan a correlation may have, in seconds (365 days): longer
+/// ones are reported at load time.
+pub const MAX_TIMESPAN: i64 = 365 * 86_400;
+/// Most entries an online tally keeps, whatever its threshold (as
+/// [`Group::merge`] keeps).
+const TALLY_CAP: usize = 2 * MAX_THRESHOLD as usize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrelationType {
@@ -151,7 +164,24 @@ pub fn parse_timespan(s: &str) -> Result<i64, Unsupported> {
     if n <= 0 {
         return Err(bad());
     }
-    n.checked_mul(mult).ok_or_else(bad)
+    let seconds = n.checked_mul(mult).ok_or_else(bad)?;
+    if seconds > MAX_TIMESPAN {
+        return Err(Unsupported(format!(
+            "the timespan {s:?}, longer than 365 days"
+        )));
+    }
+    Ok(seconds)
+}
+
+/// Cuts `text` to at most `cap` bytes, on a character boundary.
+fn cut_to(text: &mut String, cap: usize) {
+    if text.len() > cap {
+        let mut at = cap;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+    }
 }
 
 /// A correlation document as written, before its references are resolved.
@@ -668,7 +698,13 @@ impl Correlation {
         let mut shown = String::new();
         let mut values = Vec::with_capacity(group.len());
         for (name, i) in self.group_by.iter().zip(group) {
-            let v = at(i);
+            // The inner correlation cut its values already; cut again in
+            // case a saved state holds longer ones.
+            let mut end = at(i).len().min(VALUE_LEN_CAP);
+            while !at(i).is_char_boundary(end) {
+                end -= 1;
+            }
+            let v = at(i).get(..end).unwrap_or_default();
             key.push('\u{1f}');
             key.push_str(v);
             if !shown.is_empty() {
@@ -722,6 +758,19 @@ impl Correlation {
             self.sweep(index, windows, watermark, false, out);
             windows.next_sweep = (windows.groups.len() * 2).max(SWEEP_AT);
         }
+        if windows.groups.len() >= MAX_GROUPS && !windows.groups.contains_key(&obs.key) {
+            // Full: sweep out ended windows, at most once per second of
+            // event time, so that a flood of new groups against a table of
+            // live ones does not sweep on every event.
+            if watermark > windows.full_sweep_at {
+                windows.full_sweep_at = watermark;
+                self.sweep(index, windows, watermark, false, out);
+            }
+            if windows.groups.len() >= MAX_GROUPS {
+                windows.dropped_groups = windows.dropped_groups.saturating_add(1);
+                return;
+            }
+        }
         let group = windows.groups.entry(obs.key).or_insert_with(|| Group {
             account: obs.account.to_owned(),
             region: obs.region.to_owned(),
@@ -768,8 +817,14 @@ impl Correlation {
                 if events.len() < EVIDENCE_CAP && !id.is_empty() {
                     events.push(id.to_owned());
                 }
-                // One more than the bound decides any upper-bounded condition.
-                let bound = self.cond.max.max(self.cond.ne).unwrap_or(0) as usize + 1;
+                // One more than the largest bound decides the condition:
+                // beyond it, more values change nothing.
+                let bound = [self.cond.min, self.cond.max, self.cond.ne]
+                    .into_iter()
+                    .flatten()
+                    .max()
+                    .unwrap_or(0) as usize
+                    + 1;
                 if let Some(v) = value
                     && values.len() < bound
                 {
@@ -807,16 +862,30 @@ impl Correlation {
             Tally::Events(list) => {
                 let p = list.partition_point(|(t, _)| *t <= time);
                 list.insert(p, (time, id.to_owned()));
-                // Only windows holding the new event can newly match, and
+                // Pruned by time, not position: an event may arrive late
+                // (up to a timespan behind the group's newest) and still
+                // complete a window with the events around it.
+                let newest = list.last().map_or(time, |(t, _)| *t);
+                let horizon = newest.saturating_sub(span.saturating_mul(2));
+                let old = list.partition_point(|(t, _)| *t < horizon);
+                let extra = list.len().saturating_sub(TALLY_CAP).max(old);
+                list.drain(..extra);
+                // Only windows holding the new event can newly match (any
+                // other would have matched when its last event came), and
                 // they hold at most need - 1 events on either side of it.
-                let hi = (p + need).min(list.len());
-                list.truncate(hi);
-                let lo = p.saturating_sub(need - 1);
-                list.drain(..lo);
-                window_of(list.iter().map(|(t, _)| *t), need, span).map(|(a, b)| {
-                    let events: Vec<String> = list[a..=b].iter().map(|(_, e)| e.clone()).collect();
-                    (list[a].0, (b - a + 1) as u64, events, (b - a + 1) as u64)
-                })
+                if p < extra {
+                    None
+                } else {
+                    let p = p - extra;
+                    let lo = p.saturating_sub(need - 1);
+                    let hi = (p + need).min(list.len());
+                    let near = list.get(lo..hi).unwrap_or_default();
+                    window_of(near.iter().map(|(t, _)| *t), need, span).map(|(a, b)| {
+                        let events: Vec<String> =
+                            near[a..=b].iter().map(|(_, e)| e.clone()).collect();
+                        (near[a].0, (b - a + 1) as u64, events, (b - a + 1) as u64)
+                    })
+                }
             }
             Tally::Values(map) => {
                 if let Some(v) = value {
@@ -825,14 +894,18 @@ impl Correlation {
                         *entry = (time, id.to_owned());
                     }
                 }
-                if map.len() > 2 * need {
-                    // Keep the values seen nearest the new event.
-                    let mut by_dist: Vec<(i64, String)> = map
-                        .iter()
-                        .map(|(k, (t, _))| ((t - time).abs(), k.clone()))
-                        .collect();
-                    by_dist.sort();
-                    for (_, k) in by_dist.into_iter().skip(2 * need) {
+                // As for events: values last seen more than a timespan
+                // before the window the newest could be in go, and at most
+                // TALLY_CAP stay (the oldest go first).
+                let newest = map.values().map(|(t, _)| *t).max().unwrap_or(time);
+                let horizon = newest.saturating_sub(span.saturating_mul(2));
+                map.retain(|_, (t, _)| *t >= horizon);
+                if map.len() > TALLY_CAP {
+                    let mut by_age: Vec<(i64, String)> =
+                        map.iter().map(|(k, (t, _))| (*t, k.clone())).collect();
+                    by_age.sort();
+                    let extra = map.len() - TALLY_CAP;
+                    for (_, k) in by_age.into_iter().take(extra) {
                         map.remove(&k);
                     }
                 }
@@ -849,7 +922,7 @@ impl Correlation {
                 let mut times: Vec<(i64, &String)> = slots
                     .iter()
                     .flatten()
-                    .filter(|(t, _)| (t - time).abs() <= span)
+                    .filter(|(t, _)| t.abs_diff(time) <= span.unsigned_abs())
                     .map(|(t, e)| (*t, e))
                     .collect();
                 times.sort();
@@ -857,7 +930,9 @@ impl Correlation {
             }
             Tally::Chain(links) => {
                 for l in links.iter_mut() {
-                    if l.as_ref().is_some_and(|l| l.start < time - span) {
+                    if l.as_ref()
+                        .is_some_and(|l| l.start < time.saturating_sub(span))
+                    {
                         *l = None;
                     }
                 }
@@ -872,17 +947,19 @@ impl Correlation {
                         .get(slot - 1)
                         .and_then(Option::as_ref)
                         .and_then(|prev| {
-                            (prev.end <= time && time - prev.start <= span).then(|| {
-                                let mut events = prev.events.clone();
-                                if !id.is_empty() && events.len() < EVIDENCE_CAP {
-                                    events.push(id.to_owned());
-                                }
-                                Link {
-                                    start: prev.start,
-                                    end: time,
-                                    events,
-                                }
-                            })
+                            (prev.end <= time && time.saturating_sub(prev.start) <= span).then(
+                                || {
+                                    let mut events = prev.events.clone();
+                                    if !id.is_empty() && events.len() < EVIDENCE_CAP {
+                                        events.push(id.to_owned());
+                                    }
+                                    Link {
+                                        start: prev.start,
+                                        end: time,
+                                        events,
+                                    }
+                                },
+                            )
                         })
                 };
                 if let Some(c) = candidate
@@ -960,13 +1037,7 @@ impl Correlation {
             }
             out.push_str(&text);
         }
-        if out.len() > VALUE_LEN_CAP {
-            let mut cut = VALUE_LEN_CAP;
-            while !out.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out.truncate(cut);
-        }
+        cut_to(&mut out, VALUE_LEN_CAP);
         Some(out)
     }
 
@@ -982,7 +1053,14 @@ impl Correlation {
         let paths = self.group_paths.get(slot).map_or(&[][..], Vec::as_slice);
         for (name, p) in self.group_by.iter().zip(paths) {
             let vals = values(ev, p);
-            let text = vals.iter().find_map(|v| v.text()).unwrap_or_default();
+            let mut text = vals
+                .iter()
+                .find_map(|v| v.text())
+                .unwrap_or_default()
+                .into_owned();
+            // Long values (attacker-chosen user agents, parameters) are cut
+            // so that a group costs a bounded amount.
+            cut_to(&mut text, VALUE_LEN_CAP);
             key.push('\u{1f}');
             key.push_str(&text);
             if !shown.is_empty() {
@@ -991,7 +1069,7 @@ impl Correlation {
             shown.push_str(name);
             shown.push('=');
             shown.push_str(&text);
-            group.push(text.into_owned());
+            group.push(text);
         }
         (key, shown, group)
     }
@@ -1159,7 +1237,7 @@ fn window_of(times: impl Iterator<Item = i64>, need: usize, span: i64) -> Option
         return None;
     }
     (0..=times.len() - need)
-        .find(|&i| times[i + need - 1] - times[i] <= span)
+        .find(|&i| times[i + need - 1].saturating_sub(times[i]) <= span)
         .map(|i| (i, i + need - 1))
 }
 
@@ -1181,6 +1259,16 @@ struct CorrelationWindows {
     groups: HashMap<String, Group>,
     #[serde(default)]
     next_sweep: usize,
+    /// The watermark at the last sweep made because the table was full.
+    #[serde(default)]
+    full_sweep_at: i64,
+    /// Events not counted because they would have started a group beyond
+    /// [`MAX_GROUPS`].
+    #[serde(default)]
+    dropped_groups: u64,
+    /// Whether the drops were reported (they are, once per correlation).
+    #[serde(default)]
+    drops_reported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1279,6 +1367,34 @@ impl CorrelationState {
         self.windows.iter().map(|w| w.groups.len()).sum()
     }
 
+    /// Per correlation that dropped any: its id (or title) and how many
+    /// events it did not count because they would have started a group
+    /// beyond [`MAX_GROUPS`].
+    pub fn dropped_groups(&self) -> Vec<(&str, u64)> {
+        self.windows
+            .iter()
+            .filter(|w| w.dropped_groups > 0)
+            .map(|w| (w.rule.as_str(), w.dropped_groups))
+            .collect()
+    }
+
+    /// The correlations that dropped groups and were not reported yet: the
+    /// id (or title) and what to report; each is returned once.
+    pub fn take_unreported_drops(&mut self) -> Vec<(String, String)> {
+        self.windows
+            .iter_mut()
+            .filter(|w| w.dropped_groups > 0 && !w.drops_reported)
+            .map(|w| {
+                w.drops_reported = true;
+                let message = format!(
+                    "the Sigma correlation held its most groups ({MAX_GROUPS}): {} events that would have started a new group were not counted",
+                    w.dropped_groups
+                );
+                (w.rule.clone(), message)
+            })
+            .collect()
+    }
+
     /// Merges another shard's state. Shards split by account and region
     /// hold different groups; a group both hold keeps the union of what they
     /// counted.
@@ -1292,6 +1408,8 @@ impl CorrelationState {
             if mine.rule.is_empty() {
                 mine.rule = theirs.rule;
             }
+            mine.dropped_groups = mine.dropped_groups.saturating_add(theirs.dropped_groups);
+            mine.drops_reported |= theirs.drops_reported;
             for (k, g) in theirs.groups {
                 match mine.groups.get_mut(&k) {
                     None => {
@@ -1455,6 +1573,10 @@ mod tests {
         assert_eq!(parse_timespan("5m"), Ok(300));
         assert_eq!(parse_timespan("1h"), Ok(3600));
         assert_eq!(parse_timespan("2d"), Ok(172_800));
+        assert_eq!(parse_timespan("365d"), Ok(MAX_TIMESPAN));
+        assert_eq!(parse_timespan("8760h"), Ok(MAX_TIMESPAN));
+        let e = parse_timespan("366d").expect_err("a year and a day");
+        assert!(e.0.contains("365 days"), "{e}");
         for bad in [
             "",
             "m",
@@ -1464,6 +1586,8 @@ mod tests {
             "0s",
             "1.5h",
             "99999999999999999d",
+            "9223372036854775807s",
+            "31536001s",
         ] {
             assert!(parse_timespan(bad).is_err(), "{bad}");
         }
@@ -1577,16 +1701,153 @@ mod tests {
         let hits = feed(&set, &mut state, &[("c", 900)]);
         assert_eq!(hits.len(), 1);
         assert_eq!((hits[0].since, count_of(&hits[0])), (Some(600), 5));
-        // A steady trickle below the rate keeps at most the threshold's
-        // worth of timestamps in the group.
+        // A steady trickle below the rate keeps only the timestamps of the
+        // last two timespans (1,200 s at one per 200 s: seven).
         let mut state = CorrelationState::default();
         let trickle: Vec<(&str, i64)> = (0..1000).map(|i| ("b", i * 200)).collect();
         assert!(feed(&set, &mut state, &trickle).is_empty());
         let g = state.windows[0].groups.values().next().expect("group");
         match &g.tally {
-            Tally::Events(list) => assert!(list.len() <= 5, "{}", list.len()),
+            Tally::Events(list) => assert_eq!(list.len(), 7),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_late_event_completes_a_window_despite_newer_events() {
+        let set = set_with(BURST);
+        let mut state = CorrelationState::default();
+        let newer = [
+            ("d", 0),
+            ("d", 10),
+            ("d", 20),
+            ("d", 30),
+            ("d", 1000),
+            ("d", 1010),
+            ("d", 1020),
+            ("d", 1030),
+        ];
+        assert!(feed(&set, &mut state, &newer).is_empty());
+        // 0, 10, 20, 30 and the late 40 are five within ten minutes.
+        let hits = feed(&set, &mut state, &[("d", 40)]);
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].since, count_of(&hits[0])), (Some(0), 5));
+        // More than two timespans behind the newest event, a late event is
+        // no longer counted: 1030 - 1200 leaves nothing before -170.
+        let mut state = CorrelationState::default();
+        let far = [("f", 1000), ("f", 1010), ("f", 1020), ("f", 1030)];
+        assert!(feed(&set, &mut state, &far).is_empty());
+        assert!(feed(&set, &mut state, &[("f", -200), ("f", -190), ("f", -180)]).is_empty());
+        assert!(feed(&set, &mut state, &[("f", -170), ("f", -160)]).is_empty());
+        let g = state.windows[0].groups.values().next().expect("group");
+        match &g.tally {
+            Tally::Events(list) => assert_eq!(list.len(), 6, "{list:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn value_count_with_not_equal_and_a_larger_lower_bound_fires() {
+        let set = set_with(
+            "title: Ten users\ncorrelation:\n  type: value_count\n  rules: [failed]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n  condition: {field: userName, gte: 10, neq: 3}\n",
+        );
+        let mut state = CorrelationState::default();
+        let feed_user = |user: &str, t: i64, state: &mut CorrelationState| {
+            let text = format!(
+                r#"{{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com","sourceIPAddress":"v","eventID":"{user}","userName":"{user}","recipientAccountId":"111122223333","awsRegion":"us-east-1"}}"#
+            );
+            let ev = CtEvent::parse(&text).expect("event");
+            set.evaluate(&ev, t, state, &mut |_| {});
+        };
+        for n in 0..10 {
+            feed_user(&format!("user{n}"), n, &mut state);
+        }
+        let mut out = Vec::new();
+        set.close_windows(&mut state, true, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let distinct = out[0]
+            .details
+            .iter()
+            .find(|(k, _)| k == "distinct_values_in_timespan")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(distinct, Some("10"));
+        // Nine distinct values stay below the lower bound.
+        let mut state = CorrelationState::default();
+        for n in 0..9 {
+            feed_user(&format!("user{n}"), n, &mut state);
+        }
+        let mut out = Vec::new();
+        set.close_windows(&mut state, true, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn groups_beyond_the_cap_are_dropped_and_counted() {
+        let set = set_with(BURST);
+        let mut state = CorrelationState::default();
+        assert!(feed(&set, &mut state, &[("seed", 100)]).is_empty());
+        // Fill the table with live groups (copies of the seed's).
+        let (key, seed) = state.windows[0]
+            .groups
+            .iter()
+            .next()
+            .map(|(k, g)| (k.clone(), g.clone()))
+            .expect("seed group");
+        for n in 1..MAX_GROUPS {
+            state.windows[0]
+                .groups
+                .insert(format!("{key}-{n}"), seed.clone());
+        }
+        assert_eq!(state.groups(), MAX_GROUPS);
+        // A new address within the live windows is not counted...
+        assert!(feed(&set, &mut state, &[("new", 200), ("new", 201)]).is_empty());
+        assert_eq!(state.groups(), MAX_GROUPS);
+        assert_eq!(state.dropped_groups(), vec![("Burst", 2)]);
+        // ...while a group already held still counts.
+        let hits = feed(
+            &set,
+            &mut state,
+            &[("seed", 101), ("seed", 102), ("seed", 103), ("seed", 104)],
+        );
+        assert_eq!(hits.len(), 1);
+        // Once the windows have ended, a sweep makes room.
+        assert!(feed(&set, &mut state, &[("later", 5000)]).is_empty());
+        assert_eq!(state.groups(), 1);
+        assert_eq!(state.dropped_groups(), vec![("Burst", 2)]);
+        // The count survives a checkpoint and adds up over shards.
+        let text = serde_json::to_string(&state).expect("serialize");
+        let back: CorrelationState = serde_json::from_str(&text).expect("deserialize");
+        let mut merged = back.clone();
+        merged.absorb(back);
+        assert_eq!(merged.dropped_groups(), vec![("Burst", 4)]);
+        let reported = merged.take_unreported_drops();
+        assert_eq!(reported.len(), 1);
+        assert_eq!(reported[0].0, "Burst");
+        assert!(reported[0].1.contains("4 events"), "{}", reported[0].1);
+        assert!(merged.take_unreported_drops().is_empty());
+    }
+
+    #[test]
+    fn long_group_by_values_are_cut() {
+        let set = set_with(BURST);
+        let mut state = CorrelationState::default();
+        let long_a = format!("{}a", "x".repeat(3 * VALUE_LEN_CAP));
+        let long_b = format!("{}b", "x".repeat(3 * VALUE_LEN_CAP));
+        let times = [
+            (long_a.as_str(), 0),
+            (long_b.as_str(), 1),
+            (long_a.as_str(), 2),
+            (long_b.as_str(), 3),
+            (long_a.as_str(), 4),
+        ];
+        // The two values share their first 512 bytes: one group.
+        let hits = feed(&set, &mut state, &times);
+        assert_eq!(hits.len(), 1);
+        let shown = &hits[0].resource_id;
+        assert_eq!(shown.len(), "sourceIPAddress=".len() + VALUE_LEN_CAP);
+        assert_eq!(state.groups(), 1);
+        let key = state.windows[0].groups.keys().next().expect("key");
+        assert!(key.len() < VALUE_LEN_CAP + 64, "{}", key.len());
     }
 
     #[test]

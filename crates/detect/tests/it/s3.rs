@@ -400,16 +400,15 @@ fn a_credential_process_profile_reads_a_bucket_and_is_run_again_near_expiry() {
     std::fs::create_dir(&tools).expect("mkdir");
     let helper = tools.join("creds.sh");
     let runs = dir.path().join("runs");
-    // Each run counts itself; credentials expire in five minutes, inside
-    // the ten-minute refresh margin, so every use runs the helper again.
-    let expires = (time::OffsetDateTime::now_utc() + time::Duration::minutes(5))
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("format");
+    // Each run counts itself and gives credentials that expire 8 seconds
+    // later: well inside the ten-minute margin, so they are refreshed half
+    // their lifetime ahead (about 4 s after each run), not on every use.
     script(
         &helper,
         &format!(
             "echo x >> '{runs}'\nn=$(wc -l < '{runs}' | tr -d ' ')\n\
-             printf '{{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCESS%s%s\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \"Expiration\": \"{expires}\"}}' \"$1\" \"$n\"",
+             expires=$(date -u -d \"@$(( $(date +%s) + 8 ))\" +%Y-%m-%dT%H:%M:%SZ)\n\
+             printf '{{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCESS%s%s\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \"Expiration\": \"%s\"}}' \"$1\" \"$n\" \"$expires\"",
             runs = runs.display()
         ),
     );
@@ -429,18 +428,23 @@ fn a_credential_process_profile_reads_a_bucket_and_is_run_again_near_expiry() {
         Some("profile helper: credential_process")
     );
     assert_eq!(
-        src.current_credentials().expect("refreshed").access_key_id,
-        "AKIAPROCESSKEY2"
+        src.current_credentials().expect("current").access_key_id,
+        "AKIAPROCESSKEY1"
     );
     assert_eq!(src.list().expect("list").len(), 1);
     assert!(src.get(&key).expect("get").starts_with(b"{\"Records\""));
-    let after = src.current_credentials().expect("refreshed again");
-    let n: usize = after
-        .access_key_id
-        .trim_start_matches("AKIAPROCESSKEY")
-        .parse()
-        .expect("a run number");
-    assert!(n >= 4, "the helper ran at open, then before each use: {n}");
+    assert_eq!(
+        src.current_credentials().expect("current").access_key_id,
+        "AKIAPROCESSKEY1",
+        "short-lived credentials are not fetched again on every use"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(
+        src.current_credentials().expect("refreshed").access_key_id,
+        "AKIAPROCESSKEY2",
+        "past half their lifetime they are fetched again"
+    );
+    assert_eq!(src.list().expect("list with new credentials").len(), 1);
 }
 
 #[test]

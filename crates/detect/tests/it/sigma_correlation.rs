@@ -695,6 +695,49 @@ correlation:
     assert_eq!(titles, ["Many failed logins"]);
 }
 
+#[test]
+fn a_flood_of_groups_is_capped_and_reported_once() {
+    // Two more distinct addresses than a correlation holds groups, all in
+    // one minute: the last two are not counted, and one diagnostic says so.
+    // The cap (`MAX_GROUPS` in sigma/correlation.rs), as documented.
+    let max_groups = 100_000;
+    let extra = 2;
+    let mut events: Vec<String> = (0..max_groups + extra)
+        .map(|n| {
+            let ip = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
+            failed_login(0, &ip, &format!("f{n}"))
+        })
+        .collect();
+    // A group held before the table filled still counts to a match.
+    for i in 0..4 {
+        events.push(failed_login(1, "10.0.0.0", &format!("g{i}")));
+    }
+    let mut set = RuleSet::default();
+    let mut diags = Vec::new();
+    set.load_str(
+        "b.yml",
+        &format!("{FAILED_LOGIN}---\n{BRUTE_FORCE}"),
+        &mut diags,
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let r = run(set, &events);
+    let capped: Vec<_> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("most groups"))
+        .collect();
+    assert_eq!(capped.len(), 1, "{:?}", r.diagnostics);
+    assert_eq!(capped[0].source, "0b1c2d3e-0000-4000-8000-000000000002");
+    assert!(
+        capped[0].message.contains(&format!("{extra} events")),
+        "{}",
+        capped[0].message
+    );
+    let hits = sigma_findings(&r, "Sigma:Console brute force");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].resource.id, "sourceIPAddress=10.0.0.0");
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -733,6 +776,30 @@ mod properties {
                 let resource = format!("sourceIPAddress=198.51.100.{ip}");
                 let raised = r.findings.iter().any(|f| f.resource.id == resource);
                 prop_assert_eq!(raised, oracle, "{} {:?}", ip, times);
+            }
+        }
+
+        /// In any order, when every event lies within two timespans of the
+        /// newest (here 0 to 20 minutes), a group matches exactly when some
+        /// five of its failures fall within ten minutes, as in time order.
+        #[test]
+        fn event_count_in_any_order_within_two_timespans_matches_the_oracle(
+            events in proptest::collection::vec((0u8..3, 0u32..=20), 0..40)
+                .prop_shuffle()
+        ) {
+            let lines: Vec<String> = events
+                .iter()
+                .enumerate()
+                .map(|(n, (ip, m))| failed_login(*m, &format!("198.51.100.{ip}"), &format!("e{n}")))
+                .collect();
+            let r = run(brute_force_set(), &lines);
+            for ip in 0u8..3 {
+                let mut times: Vec<u32> = events.iter().filter(|(i, _)| *i == ip).map(|(_, m)| *m).collect();
+                times.sort_unstable();
+                let oracle = times.windows(5).any(|w| w[4] - w[0] <= 10);
+                let resource = format!("sourceIPAddress=198.51.100.{ip}");
+                let raised = r.findings.iter().any(|f| f.resource.id == resource);
+                prop_assert_eq!(raised, oracle, "{} {:?}", ip, events);
             }
         }
 

@@ -64,7 +64,7 @@ country data only, two countries). Rampart ships no geolocation data. Get either
 Private addresses are never located. A missing or damaged file stops the run (exit 2).
 
 List files (--threat-list, --trusted-list): one IP address, CIDR block or domain
-per line, # starts a comment. A line `# kind: tor-exit` (or malicious, c2, mining,
+per line, # starts a comment. A line `# kind: tor-exit` (or tor-relay, malicious, c2, mining,
 blackhole, drop-point, phishing, drive-by, dga, crypto, abused, suspicious) says
 what the list holds; without it, matches yield the `.Custom` finding types.
 

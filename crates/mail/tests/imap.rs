@@ -18,6 +18,9 @@ use rampart_programme::input::ProgrammeInput;
 use rampart_store::{ReportFilter, Store, testkit};
 use std::time::{Duration, Instant};
 
+#[path = "support/gnupg.rs"]
+mod gnupg;
+
 struct MailEnv {
     smtp_host: String,
     smtp_port: u16,
@@ -544,56 +547,11 @@ async fn measure_one_pass_over_a_hundred_messages() {
 /// GnuPG in a fresh home: the programme key (armoured secret) and a
 /// PGP/MIME body encrypted to it. `None` without gpg (skipped, as above).
 fn gpg_encrypted(entity: &str) -> Option<(String, String)> {
-    use std::process::{Command, Stdio};
-    if !Command::new("gpg")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        assert!(
-            var("CI").is_none() && var("RAMPART_REQUIRE_MAIL").as_deref() != Some("1"),
-            "gpg is required here: run scripts/test-services.sh"
-        );
+    if !gnupg::have_gpg() {
         return None;
     }
-    let home = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str], stdin: &[u8]| {
-        let mut child = Command::new("gpg")
-            .arg("--homedir")
-            .arg(home.path())
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let uid = "Shop Security <security@shop.test>";
-    gpg(
-        &["--quick-gen-key", uid, "future-default", "default", "never"],
-        b"",
-    );
-    let secret = gpg(&["--armor", "--export-secret-keys"], b"");
-    let armored = gpg(
-        &[
-            "--trust-model",
-            "always",
-            "--armor",
-            "--encrypt",
-            "-r",
-            "security@shop.test",
-        ],
-        entity.as_bytes(),
-    );
+    let (home, secret) = gnupg::new_key("Shop Security <security@shop.test>", "future-default", "");
+    let armored = gnupg::encrypt(home.path(), "security@shop.test", entity.as_bytes());
     Some((secret, armored))
 }
 

@@ -11,101 +11,12 @@ use rampart_mail::{Envelope, files::FileStore};
 use rampart_programme::Service;
 use rampart_programme::input::ProgrammeInput;
 use rampart_store::testkit;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+
+#[path = "support/gnupg.rs"]
+mod gnupg;
+use gnupg::{encrypt, gpg, have_gpg, new_key};
 
 const T0: i64 = 1_800_000_000_000;
-
-fn have_gpg() -> bool {
-    let ok = Command::new("gpg")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let required = std::env::var("CI").is_ok_and(|v| !v.is_empty())
-            || std::env::var("RAMPART_REQUIRE_MAIL").as_deref() == Ok("1");
-        assert!(
-            !required,
-            "gpg is required here: run scripts/test-services.sh"
-        );
-        eprintln!("skipping: no gpg");
-    }
-    ok
-}
-
-/// Runs gpg in `home` with `stdin`, returning stdout.
-fn gpg(home: &Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("gpg")
-        .arg("--homedir")
-        .arg(home)
-        .args([
-            "--batch",
-            "--yes",
-            "--no-tty",
-            "--pinentry-mode",
-            "loopback",
-        ])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gpg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// A new key pair in a fresh GnuPG home: (home, armoured secret key).
-fn new_key(user_id: &str, algo: &str, passphrase: &str) -> (tempfile::TempDir, String) {
-    let home = tempfile::tempdir().unwrap();
-    gpg(
-        home.path(),
-        &[
-            "--passphrase",
-            passphrase,
-            "--quick-gen-key",
-            user_id,
-            algo,
-            "default",
-            "never",
-        ],
-        b"",
-    );
-    let email = user_id
-        .split('<')
-        .nth(1)
-        .unwrap()
-        .trim_end_matches('>')
-        .to_owned();
-    let secret = gpg(
-        home.path(),
-        &[
-            "--passphrase",
-            passphrase,
-            "--armor",
-            "--export-secret-keys",
-            &email,
-        ],
-        b"",
-    );
-    (home, String::from_utf8(secret).unwrap())
-}
-
-fn encrypt(home: &Path, to: &str, plaintext: &[u8]) -> String {
-    String::from_utf8(gpg(
-        home,
-        &["--trust-model", "always", "--armor", "--encrypt", "-r", to],
-        plaintext,
-    ))
-    .unwrap()
-}
 
 fn pgp_mime(armored: &str, message_id: &str) -> String {
     format!(

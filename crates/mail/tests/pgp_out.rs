@@ -15,75 +15,18 @@ use rampart_mail::smtp::build_message;
 use rampart_programme::input::{CheckedReport, ProgrammeInput};
 use rampart_programme::{Actor, Service};
 use rampart_store::{OutboxRow, testkit};
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+#[path = "support/gnupg.rs"]
+mod gnupg;
+use gnupg::{generate_key, gpg, have_gpg};
+
 const T0: i64 = 1_800_000_000_000;
-
-fn have_gpg() -> bool {
-    let ok = Command::new("gpg")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let required = std::env::var("CI").is_ok_and(|v| !v.is_empty())
-            || std::env::var("RAMPART_REQUIRE_MAIL").as_deref() == Ok("1");
-        assert!(
-            !required,
-            "gpg is required here: run scripts/test-services.sh"
-        );
-        eprintln!("skipping: no gpg");
-    }
-    ok
-}
-
-fn gpg(home: &Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("gpg")
-        .arg("--homedir")
-        .arg(home)
-        .args([
-            "--batch",
-            "--yes",
-            "--no-tty",
-            "--pinentry-mode",
-            "loopback",
-        ])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gpg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// A researcher's key pair in a fresh GnuPG home: (home, armoured public
 /// key, fingerprint as gpg prints it).
 fn researcher_key(email: &str, algo: &str) -> (tempfile::TempDir, String, String) {
-    let home = tempfile::tempdir().unwrap();
-    let uid = format!("Alice <{email}>");
-    gpg(
-        home.path(),
-        &[
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            &uid,
-            algo,
-            "default",
-            "never",
-        ],
-        b"",
-    );
+    let home = generate_key(&format!("Alice <{email}>"), algo, "");
     let public = String::from_utf8(gpg(home.path(), &["--armor", "--export", email], b"")).unwrap();
     let listing = String::from_utf8(gpg(
         home.path(),

@@ -131,12 +131,7 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    if let Err(wait) = state.limits.check_login(ctx.ip) {
-        metrics::counter!("rampart_rate_limited_total", "limit" => "login").increment(1);
-        return Err(AppError::TooManyRequests {
-            retry_after_s: wait,
-        });
-    }
+    login_limit(&state, &ctx)?;
     let now = state.now();
     let next = safe_next(form.next.as_deref());
     let fail = |state: &AppState, ctx: &PageCtx, email: &str| -> Result<Response, AppError> {
@@ -273,11 +268,7 @@ pub async fn second_factor(
     let Some(axum::Extension(pending)) = pending else {
         return Ok(Redirect::to("/login").into_response());
     };
-    if let Err(wait) = state.limits.check_login(ctx.ip) {
-        return Err(AppError::TooManyRequests {
-            retry_after_s: wait,
-        });
-    }
+    login_limit(&state, &ctx)?;
     let now = state.now();
     let user = state.store.user_by_id(pending.user_id).await?;
     let next = safe_next(form.next.as_deref());
@@ -422,14 +413,41 @@ fn set_password_page(
     }
 }
 
-fn link_gone(state: &AppState, ctx: &PageCtx) -> Result<Response, AppError> {
+/// The login limiter, shared by every form that takes a password or a
+/// one-time token: a refusal is a 429 with Retry-After, and counted.
+fn login_limit(state: &AppState, ctx: &PageCtx) -> Result<(), AppError> {
+    state.limits.check_login(ctx.ip).map_err(|wait| {
+        metrics::counter!("rampart_rate_limited_total", "limit" => "login").increment(1);
+        AppError::TooManyRequests {
+            retry_after_s: wait,
+        }
+    })
+}
+
+/// The 404 page of a one-time link that was used, expired or never existed:
+/// what to do instead (`message`) and where to go (`link`).
+fn gone_link_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    message: &str,
+    link: (&str, &str),
+) -> Result<Response, AppError> {
     let page = NoticePage {
         chrome: ctx.chrome(state, ""),
         title: "This link no longer works".into(),
-        message: "One-time links work once and expire. Ask an administrator for a new one (or run `rampart admin create-user`).".into(),
-        link: Some(("/login".into(), "Go to sign in".into())),
+        message: message.into(),
+        link: Some((link.0.into(), link.1.into())),
     };
     Ok((axum::http::StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+}
+
+fn link_gone(state: &AppState, ctx: &PageCtx) -> Result<Response, AppError> {
+    gone_link_page(
+        state,
+        ctx,
+        "One-time links work once and expire. Ask an administrator for a new one (or run `rampart admin create-user`).",
+        ("/login", "Go to sign in"),
+    )
 }
 
 pub async fn setup_form(
@@ -456,11 +474,7 @@ pub async fn setup(
     Path(token): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    if let Err(wait) = state.limits.check_login(ctx.ip) {
-        return Err(AppError::TooManyRequests {
-            retry_after_s: wait,
-        });
-    }
+    login_limit(&state, &ctx)?;
     let now = state.now();
     let digest = token_digest(&token);
     if state
@@ -539,11 +553,7 @@ pub async fn set_password(
     Path(token): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    if let Err(wait) = state.limits.check_login(ctx.ip) {
-        return Err(AppError::TooManyRequests {
-            retry_after_s: wait,
-        });
-    }
+    login_limit(&state, &ctx)?;
     let now = state.now();
     let digest = token_digest(&token);
     let Ok(link) = state
@@ -699,13 +709,12 @@ async fn mail_reset_link(
 // ------------------------------------------------------ address verification
 
 fn verify_link_gone(state: &AppState, ctx: &PageCtx) -> Result<Response, AppError> {
-    let page = NoticePage {
-        chrome: ctx.chrome(state, ""),
-        title: "This link no longer works".into(),
-        message: "Verification links work once and expire after 7 days. Sign in and ask for a new one on your account page, or ask an administrator to verify your address.".into(),
-        link: Some(("/account".into(), "Go to your account".into())),
-    };
-    Ok((axum::http::StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+    gone_link_page(
+        state,
+        ctx,
+        "Verification links work once and expire after 7 days. Sign in and ask for a new one on your account page, or ask an administrator to verify your address.",
+        ("/account", "Go to your account"),
+    )
 }
 
 pub async fn verify_email_form(
@@ -735,11 +744,7 @@ pub async fn verify_email(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     // Guessing tokens is hopeless (256 bits), but cheap attempts stay cheap.
-    if let Err(wait) = state.limits.check_login(ctx.ip) {
-        return Err(AppError::TooManyRequests {
-            retry_after_s: wait,
-        });
-    }
+    login_limit(&state, &ctx)?;
     let now = state.now();
     let Ok(link) = state
         .store

@@ -178,6 +178,17 @@ fn report_mail(from: &str, to: &str, subject: &str, message_id: &str) -> String 
     )
 }
 
+/// Sends `from`'s report mail with `subject` and `message_id` to `mailbox`.
+async fn send_report(env: &MailEnv, from: &str, mailbox: &str, subject: &str, message_id: &str) {
+    send(
+        env,
+        from,
+        mailbox,
+        &report_mail(from, mailbox, subject, message_id),
+    )
+    .await;
+}
+
 /// Flags of every message in a folder, by UID.
 async fn flags(cfg: &ImapConfig, folder: &str) -> Vec<(u32, Vec<String>)> {
     let mut mb = imap::connect(cfg).await.unwrap();
@@ -210,19 +221,21 @@ async fn smtp_to_dovecot_to_reports_once_each() {
     let s = setup().await;
     let alice = format!("{}@researcher.test", unique("alice"));
     let report_id = format!("{}@researcher.test", unique("r"));
-    send(
+    send_report(
         &env,
         &alice,
         &s.mailbox,
-        &report_mail(&alice, &s.mailbox, "Reflected XSS in search", &report_id),
+        "Reflected XSS in search",
+        &report_id,
     )
     .await;
     // The same Message-ID again (a client that sent twice): a duplicate.
-    send(
+    send_report(
         &env,
         &alice,
         &s.mailbox,
-        &report_mail(&alice, &s.mailbox, "Reflected XSS in search", &report_id),
+        "Reflected XSS in search",
+        &report_id,
     )
     .await;
     // An out-of-office answer: never a report.
@@ -278,11 +291,12 @@ async fn smtp_to_dovecot_to_reports_once_each() {
     // A message a person has already read (\Seen) is still taken: only the
     // keyword says "taken".
     let second = format!("{}@researcher.test", unique("r"));
-    send(
+    send_report(
         &env,
         &alice,
         &s.mailbox,
-        &report_mail(&alice, &s.mailbox, "Open redirect on /logout", &second),
+        "Open redirect on /logout",
+        &second,
     )
     .await;
     wait_for_delivery(&env, &s.mailbox, 5).await;
@@ -311,13 +325,7 @@ async fn imaps_and_move_to_a_folder() {
     let alice = format!("{}@researcher.test", unique("alice"));
     for subject in ["SQL injection in /api/orders", "IDOR on invoices"] {
         let id = format!("{}@researcher.test", unique("m"));
-        send(
-            &env,
-            &alice,
-            &s.mailbox,
-            &report_mail(&alice, &s.mailbox, subject, &id),
-        )
-        .await;
+        send_report(&env, &alice, &s.mailbox, subject, &id).await;
     }
     wait_for_delivery(&env, &s.mailbox, 2).await;
     let mut cfg = config(&env, &s.mailbox, TlsMode::Imaps);
@@ -344,13 +352,7 @@ async fn clear_text_on_loopback_and_delete() {
     let s = setup().await;
     let alice = format!("{}@researcher.test", unique("alice"));
     let id = format!("{}@researcher.test", unique("d"));
-    send(
-        &env,
-        &alice,
-        &s.mailbox,
-        &report_mail(&alice, &s.mailbox, "CSRF on email change", &id),
-    )
-    .await;
+    send_report(&env, &alice, &s.mailbox, "CSRF on email change", &id).await;
     wait_for_delivery(&env, &s.mailbox, 1).await;
     let mut cfg = config(&env, &s.mailbox, TlsMode::NoneLoopbackOnly);
     cfg.after = After::Delete;
@@ -456,13 +458,7 @@ async fn idle_takes_new_mail_as_it_arrives() {
     let alice = format!("{}@researcher.test", unique("alice"));
     let id = format!("{}@researcher.test", unique("i"));
     let sent = Instant::now();
-    send(
-        &env,
-        &alice,
-        &s.mailbox,
-        &report_mail(&alice, &s.mailbox, "Subdomain takeover of docs", &id),
-    )
-    .await;
+    send_report(&env, &alice, &s.mailbox, "Subdomain takeover of docs", &id).await;
     loop {
         if reports(&store).await.len() == 1 {
             break;
@@ -512,11 +508,12 @@ async fn measure_one_pass_over_a_hundred_messages() {
     let sent = Instant::now();
     for i in 0..100 {
         let id = format!("{}@researcher.test", unique("b"));
-        send(
+        send_report(
             &env,
             &alice,
             &s.mailbox,
-            &report_mail(&alice, &s.mailbox, &format!("Finding number {i}"), &id),
+            &format!("Finding number {i}"),
+            &id,
         )
         .await;
     }

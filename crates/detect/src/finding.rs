@@ -75,6 +75,19 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Where the finding stands in a report: by account, worst severity
+    /// first within an account, then type and resource (the fingerprint
+    /// makes the order total).
+    pub fn report_order(&self) -> (&str, Severity, &str, &str, &str) {
+        (
+            &self.account_id,
+            self.severity,
+            &self.type_name,
+            &self.resource.id,
+            &self.fingerprint,
+        )
+    }
+
     /// The principal the finding is mostly about, if any.
     pub fn principal(&self) -> Option<&str> {
         self.evidence.principals.iter().next().map(String::as_str)
@@ -405,22 +418,7 @@ impl Aggregator {
                 f
             })
             .collect();
-        v.sort_by(|a, b| {
-            (
-                &a.account_id,
-                a.severity,
-                &a.type_name,
-                &a.resource.id,
-                &a.fingerprint,
-            )
-                .cmp(&(
-                    &b.account_id,
-                    b.severity,
-                    &b.type_name,
-                    &b.resource.id,
-                    &b.fingerprint,
-                ))
-        });
+        v.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
         v
     }
 }

@@ -492,26 +492,11 @@ fn print_report(args: &DetectArgs, report: &Report, sigma_rules: usize) -> Resul
     Ok(())
 }
 
-/// Findings and the shown suppressed ones in report order: by account, worst
-/// severity first within an account, then type and resource.
+/// Findings and the shown suppressed ones in report order
+/// ([`Finding::report_order`]).
 fn ordered<'a>(findings: &'a [Finding], extra: &'a [Finding]) -> Vec<&'a Finding> {
     let mut v: Vec<&Finding> = findings.iter().chain(extra).collect();
-    v.sort_by(|a, b| {
-        (
-            &a.account_id,
-            a.severity,
-            &a.type_name,
-            &a.resource.id,
-            &a.fingerprint,
-        )
-            .cmp(&(
-                &b.account_id,
-                b.severity,
-                &b.type_name,
-                &b.resource.id,
-                &b.fingerprint,
-            ))
-    });
+    v.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
     v
 }
 
